@@ -1,0 +1,5 @@
+"""``python -m cigen``."""
+
+from cigen.cli import main
+
+main()

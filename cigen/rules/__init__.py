@@ -1,0 +1,118 @@
+"""The rule registry: every rule is one module in this package.
+
+A rule module's docstring is its documentation (what it does, why, a bad and a
+good example, fix safety) and declares ``CODE``, ``NAME``, ``SEVERITY``,
+``SUMMARY`` and ``FIXABLE``. Pipeline rules define ``check(context)``, runner
+rules ``check_runner(config)``; both yield :class:`Hit`. Rules without either
+document problems the loader and resolver report themselves (broken YAML, a
+missing include, a circular ``extends``). Adding a rule means adding a module
+and naming it in ``RULE_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from cigen.findings import Severity
+from cigen.positions import Span
+
+if TYPE_CHECKING:
+    from cigen.jobfacts import ImageRef, JobFacts
+    from cigen.pipeline import Pipeline
+    from cigen.runner import RunnerConfig
+
+RULE_MODULES = (
+    "invalid_syntax",
+    "duplicate_key",
+    "include_error",
+    "include_unresolved",
+    "extends_error",
+    "reference_error",
+    "privileged_dind",
+    "docker_socket_mount",
+    "dind_tls_disabled",
+    "vfs_storage_driver",
+    "missing_cache_from",
+    "ineffective_cache_from",
+    "ref_name_tag",
+    "unconditional_latest",
+    "registry_password_argv",
+    "unpinned_docker_image",
+    "docker_version_mismatch",
+    "privileged_runner",
+    "runner_dind_certs_volume",
+)
+
+
+@dataclass(slots=True)
+class Hit:
+    """One occurrence a rule found: where, what, and which jobs it affects."""
+
+    span: Span
+    message: str
+    jobs: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PipelineContext:
+    pipeline: Pipeline
+    jobs: list[JobFacts]
+
+    def images(self) -> Iterator[tuple[ImageRef, list[str]]]:
+        """Every image and service with the jobs using it, plus top-level and
+        ``default:`` ones that no job uses (they are still written in the file)."""
+        from cigen.jobfacts import global_images
+
+        for facts in self.jobs:
+            if facts.image is not None:
+                yield facts.image, [facts.name]
+            for service in facts.services:
+                yield service, [facts.name]
+        yield from ((image, []) for image in global_images(self.pipeline))
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    fixable: bool
+    doc: str
+    check: Callable[[PipelineContext], Iterable[Hit]] | None
+    check_runner: Callable[[RunnerConfig], Iterable[Hit]] | None
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    rules = []
+    for module_name in RULE_MODULES:
+        module = importlib.import_module(f"cigen.rules.{module_name}")
+        rules.append(Rule(
+            code=module.CODE,
+            name=module.NAME,
+            severity=module.SEVERITY,
+            summary=module.SUMMARY,
+            fixable=getattr(module, "FIXABLE", False),
+            doc=(module.__doc__ or "").strip(),
+            check=getattr(module, "check", None),
+            check_runner=getattr(module, "check_runner", None),
+        ))
+    return tuple(rules)
+
+
+@cache
+def rules_by_name() -> dict[str, Rule]:
+    return {rule.name: rule for rule in all_rules()}
+
+
+def find_rule(key: str) -> Rule | None:
+    """A rule by name or code (case-insensitive for codes)."""
+    by_name = rules_by_name()
+    if key in by_name:
+        return by_name[key]
+    return next((rule for rule in all_rules() if rule.code.lower() == key.lower()), None)

@@ -1,0 +1,93 @@
+r"""An image tag is built from the raw branch name.
+
+## What it does
+Reports image references built, tagged or pushed (by `docker`/`podman`
+`build -t`, `tag`, `push`, `buildx`, kaniko `--destination`, buildah,
+buildctl `name=`, depot, crane/skopeo `copy`) that contain
+`$CI_COMMIT_REF_NAME`, `$CI_COMMIT_BRANCH` or the merge-request source branch
+as written, directly or through a variable. Names cleaned with
+`${VAR//\//-}`, `sed` or `tr` in a command substitution are not reported.
+
+## Why is this bad?
+Branch names may contain `/`, upper case and other characters an image tag
+cannot: `feature/login` makes `docker build -t app:feature/login` fail, and
+only on those branches. `CI_COMMIT_REF_SLUG` is the same name lowercased,
+cut to 63 bytes, with everything outside `[a-z0-9]` replaced by `-`.
+
+## Example
+```yaml
+build:
+  image: docker:29.1-cli
+  script:
+    - docker build --pull -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_NAME" .
+```
+
+## Use instead
+```yaml
+build:
+  image: docker:29.1-cli
+  script:
+    - docker build --pull -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" .
+```
+
+## Fix safety
+Not fixable automatically yet; replacing the variable with
+`CI_COMMIT_REF_SLUG` where it forms an image tag will be offered as a safe fix
+(existing tags of branches whose names were already valid keep their spelling
+only when they were lower case).
+"""
+
+import re
+from collections.abc import Iterator
+
+from cigen.findings import Severity
+from cigen.jobfacts import RAW_REF_VARIABLES, JobFacts
+from cigen.positions import Span
+from cigen.rules import Hit, PipelineContext
+from cigen.shell import strip_substitutions
+
+CODE = "CG107"
+NAME = "ref-name-tag"
+SEVERITY = Severity.ERROR
+SUMMARY = "An image tag uses CI_COMMIT_REF_NAME/CI_COMMIT_BRANCH, which may contain '/'"
+
+_NAMES = "|".join(RAW_REF_VARIABLES)
+RAW_REF = re.compile(rf"\$(?:\{{({_NAMES})\}}|({_NAMES})\b)")
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _raw_ref(facts: JobFacts, text: str, depth: int = 0) -> tuple[str, Span | None] | None:
+    """The raw ref variable in ``text`` and, if it came through a YAML variable, its span."""
+    text = strip_substitutions(text)
+    match = RAW_REF.search(text)
+    if match:
+        return match.group(1) or match.group(2), None
+    if depth > 6:
+        return None
+    for variable_match in VARIABLE.finditer(text):
+        name = variable_match.group(1) or variable_match.group(2)
+        if name in RAW_REF_VARIABLES:
+            continue
+        for value, _ in facts.shell_assignments.get(name, []):
+            found = _raw_ref(facts, value, depth + 1)
+            if found:
+                return found
+        variable = facts.yaml_variable(name)
+        if variable is not None and name not in facts.shell_assignments:
+            found = _raw_ref(facts, variable.value, depth + 1)
+            if found:
+                return found[0], found[1] or variable.span
+    return None
+
+
+def check(context: PipelineContext) -> Iterator[Hit]:
+    for facts in context.jobs:
+        for output in facts.image_outputs:
+            found = _raw_ref(facts, output.word.text)
+            if found is None:
+                continue
+            variable, variable_span = found
+            where = output.command.locate(output.word) if variable_span is None else variable_span
+            yield Hit(where,
+                      f"image tag uses ${variable}, which can contain '/' and upper case; "
+                      "use $CI_COMMIT_REF_SLUG", [facts.name])

@@ -1,0 +1,68 @@
+"""Shared helpers: run the real `cigen` command line and read what it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROJECT = Path(__file__).parent.parent
+CORPUS = PROJECT.parent / "shared" / "corpus"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.stdout)  # type: ignore[no-any-return]
+
+    def findings(self) -> list[dict[str, Any]]:
+        return self.json()["findings"]  # type: ignore[no-any-return]
+
+    def rules(self) -> list[str]:
+        return [finding["rule"] for finding in self.findings()]
+
+
+def run_cigen(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = None,
+              timeout: float = 60) -> Result:
+    """Run `python -m cigen` as a user would, in a separate process."""
+    environment = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    completed = subprocess.run(
+        [sys.executable, "-m", "cigen", *args], cwd=cwd, input=data, capture_output=True,
+        timeout=timeout, env=environment, check=False)
+    return Result(completed.returncode, completed.stdout.decode("utf-8", "replace"),
+                  completed.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture
+def cigen() -> Callable[..., Result]:
+    return run_cigen
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
+    """Write a file below a fresh temporary directory (a git repository root)."""
+    (tmp_path / ".git").mkdir(exist_ok=True)
+
+    def _write(relative: str, content: str | bytes) -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
