@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from cigen.fix import Fix
 from cigen.positions import Span
 
 
@@ -40,6 +41,9 @@ class Finding:
     span: Span
     jobs: list[str] = field(default_factory=list)
     fixable: bool = False
+    snippet: str = ""
+    """The source line the finding points at, without surrounding white space."""
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.path, self.span.line, self.span.column, self.code, self.message)
@@ -57,7 +61,8 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
         existing = merged.get(key)
         if existing is None:
             merged[key] = Finding(finding.code, finding.rule, finding.severity, finding.message,
-                                  finding.span, list(finding.jobs), finding.fixable)
+                                  finding.span, list(finding.jobs), finding.fixable,
+                                  finding.snippet, finding.fix)
         else:
             for job in finding.jobs:
                 if job not in existing.jobs:

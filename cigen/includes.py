@@ -84,8 +84,7 @@ class IncludeResolver:
     def display(self, real_path: str) -> str:
         if self.display_base is None:
             return real_path
-        relative = os.path.relpath(real_path, self.display_base)
-        return real_path if relative.startswith("..") else relative
+        return os.path.relpath(real_path, self.display_base)
 
     def load_main(self, real_path: str, text_source: SourceText) -> YMap | None:
         """Load the main file (already read) and its includes."""
@@ -118,10 +117,11 @@ class IncludeResolver:
             return None
         if not isinstance(data, YMap):
             what = "a list" if isinstance(data, YSeq) else "a single value"
+            where = data.span if isinstance(data, YSeq) else None
             self.result.problems.append(Problem(
                 "invalid-syntax",
                 f"the top level is {what}; a GitLab CI configuration must be a mapping of keys",
-                Span(source.path, 1, 1, 1, 1)))
+                where or loaded.document_span or Span(source.path, 1, 1, 1, 1)))
             return None
         include = data.get("include")
         if include is None:

@@ -11,24 +11,30 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cigen.findings import Finding, Severity, merge_findings
+from cigen.fix import Fix, apply_fixes, write_atomically
 from cigen.includes import find_repository_root
 from cigen.jobfacts import job_facts
-from cigen.pipeline import load_pipeline
+from cigen.pipeline import Pipeline, load_pipeline
+from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
 from cigen.runner import load_runner_config, looks_like_runner_config
-from cigen.source import LoadError, Problem, SourceText, decode_source
-from cigen.suppressions import SuppressionIndex
+from cigen.source import LoadError, Problem, SourceText, decode_source, parse_yaml
+from cigen.suppressions import SuppressionIndex, directive_span
 
 PIPELINE_SUFFIXES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__",
                                  ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 STDIN = "-"
+DEFAULT_PIPELINE = ".gitlab-ci.yml"
+SCHEMA_RULES = frozenset({"unknown-keyword", "invalid-value", "missing-keyword"})
 
 
 class UsageError(Exception):
@@ -45,12 +51,39 @@ class Target:
 
 @dataclass(slots=True)
 class LintOptions:
+    """What to check and how, from the flags and the configuration file."""
+
     root: str | None = None
     select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
     no_ignores: bool = False
     stdin_filename: str | None = None
+    unsafe_fixes: bool = False
+    require_reason: bool = False
+    severity: dict[str, Severity] = field(default_factory=dict)
+    """Severity overrides by rule name."""
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
+    patterns_base: str = "."
+    """The directory `exclude` and `per-file-ignores` patterns are relative to."""
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def excluded(self, path: str) -> bool:
+        return any(_glob_match(pattern, path, self.patterns_base) for pattern in self.exclude)
+
+    def ignored_in_file(self, finding: Finding) -> bool:
+        return any(finding.rule in rules and _glob_match(pattern, finding.span.path,
+                                                         self.patterns_base)
+                   for pattern, rules in self.per_file_ignores.items())
+
+
+def _glob_match(pattern: str, path: str, base: str) -> bool:
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(base)).replace(os.sep, "/")
+    regex = "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
+                    for part in re.split(r"(\*\*|\*)", pattern.strip("/")))
+    return re.fullmatch(regex, relative) is not None or \
+        re.fullmatch(regex, os.path.basename(relative)) is not None
 
 @dataclass(slots=True)
 class LintReport:
@@ -70,13 +103,15 @@ def _kind_of(path: str) -> str:
     return "runner" if name.endswith(".toml") else "pipeline"
 
 
-def discover(paths: Iterable[str]) -> list[Target]:
+def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[Target]:
     """Files to lint, in a stable order, from the paths given on the command line."""
     targets: list[Target] = []
     seen: set[str] = set()
 
     def add(display: str, kind: str) -> None:
         real = os.path.realpath(display)
+        if options is not None and options.excluded(display):
+            return
         if real not in seen:
             seen.add(real)
             targets.append(Target(display, real, kind))
@@ -84,6 +119,8 @@ def discover(paths: Iterable[str]) -> list[Target]:
     for path in paths:
         if path == STDIN:
             targets.append(Target(STDIN, STDIN, "pipeline"))
+        elif os.path.isdir(path) and path == DEFAULT_PIPELINE:
+            raise UsageError(f"{path}: is a directory")
         elif os.path.isdir(path):
             for directory, subdirs, files in os.walk(path):
                 subdirs[:] = sorted(name for name in subdirs if name not in SKIPPED_DIRECTORIES)
@@ -109,7 +146,7 @@ def _is_runner_file(path: str) -> bool:
     return looks_like_runner_config(head.decode("utf-8", "replace"))
 
 
-def _read(target: Target, stdin_filename: str | None) -> bytes:
+def _read(target: Target) -> bytes:
     if target.display == STDIN:
         return sys.stdin.buffer.read()
     try:
@@ -128,41 +165,85 @@ class Linter:
         self.by_name = rules_by_name()
         self.report = LintReport()
         self.suppressions = SuppressionIndex()
+        self.sources: dict[str, SourceText] = {}
         self._raw: list[Finding] = []
 
     def _selected(self, rule: Rule) -> bool:
         keys = {rule.name, rule.code}
-        if self.options.select is not None and not keys & self.options.select:
+        options = self.options
+        if options.select is not None and not keys & (options.select | options.extend_select):
             return False
-        return not keys & self.options.ignore
+        if rule.name == "missing-suppression-reason" and not options.require_reason:
+            return False
+        return not keys & options.ignore
 
-    def finding(self, rule_name: str, message: str, hit_span: Problem | Hit,
-                jobs: list[str] | None = None) -> Finding | None:
-        rule = self.by_name[rule_name]
-        if rule not in self.rules:
-            return None
-        return Finding(rule.code, rule.name, rule.severity, message, hit_span.span,
-                       list(jobs or []), rule.fixable)
+    def _finding(self, rule: Rule, message: str, span: Span, jobs: list[str],
+                 fix: Fix | None = None) -> Finding:
+        fixable = fix is not None and (fix.safe or self.options.unsafe_fixes)
+        return Finding(rule.code, rule.name, self.options.severity.get(rule.name, rule.severity),
+                       message, span, jobs, fixable, fix=fix)
+
+    def _schema_selected(self) -> bool:
+        return any(rule.name in SCHEMA_RULES for rule in self.rules)
 
     def add_problem(self, problem: Problem) -> None:
-        finding = self.finding(problem.rule, problem.message, problem)
-        if finding is not None:
-            self._raw.append(finding)
+        """Record a loader or resolver problem as a finding of its rule, if selected."""
+        rule = self.by_name[problem.rule]
+        if rule in self.rules:
+            self._raw.append(self._finding(rule, problem.message, problem.span, []))
 
     def lint(self, targets: list[Target]) -> LintReport:
         for target in targets:
-            self.lint_target(target)
+            try:
+                self.lint_target(target)
+            except UsageError:
+                raise
+            except Exception:  # a bug must cost one file, not the whole run
+                detail = traceback.format_exc(limit=-1).strip().splitlines()[-1]
+                self.report.internal_errors.append(f"{target.display}: {detail}")
         findings = self._raw
         if not self.options.no_ignores:
-            findings = self.suppressions.filter(findings)
+            findings = self.suppressions.filter(findings) + self._suppression_findings()
+        findings = [finding for finding in findings if not self.options.ignored_in_file(finding)]
+        for finding in findings:
+            source = self.sources.get(finding.span.path)
+            if source is not None:
+                finding.snippet = source.line_text(finding.span.line).strip()
         self.report.findings = merge_findings(findings)
         return self.report
+
+    def _suppression_findings(self) -> list[Finding]:
+        """Suppressions that suppress nothing, name no rule, or lack a required reason."""
+        found = []
+        known = {key for rule in all_rules() for key in (rule.name, rule.code)}
+        selected = {key for rule in self.rules for key in (rule.name, rule.code)}
+        unused = self.by_name["unused-suppression"]
+        missing_reason = self.by_name["missing-suppression-reason"]
+        for suppression in self.suppressions.all():
+            source = self.sources.get(suppression.path)
+            if source is None:
+                continue
+            span = directive_span(suppression, source)
+            listed = ", ".join(sorted(suppression.rules))
+            if missing_reason in self.rules and not suppression.reason:
+                found.append(self._finding(missing_reason, f"`ignore[{listed}]` gives no "
+                                           "reason; say why the finding is accepted", span, []))
+            if unused not in self.rules:
+                continue
+            unknown = sorted(suppression.rules - known)
+            if unknown:
+                found.append(self._finding(unused, f"no rule named {', '.join(unknown)} "
+                                           "(see `cigen rules`)", span, []))
+            elif not suppression.used and suppression.rules <= selected:
+                found.append(self._finding(unused, f"`ignore[{listed}]` suppresses nothing "
+                                           "here; remove it", span, []))
+        return found
 
     def lint_target(self, target: Target) -> None:
         display = target.display
         if display == STDIN and self.options.stdin_filename:
             display = self.options.stdin_filename
-        raw = _read(target, self.options.stdin_filename)
+        raw = _read(target)
         self.report.files.append(display)
         try:
             source = decode_source(raw, display)
@@ -180,13 +261,14 @@ class Linter:
     def _run_rule(self, rule: Rule, hits: Iterable[Hit], where: str) -> None:
         try:
             for hit in hits:
-                self._raw.append(Finding(rule.code, rule.name, rule.severity, hit.message,
-                                         hit.span, list(hit.jobs), rule.fixable))
+                self._raw.append(self._finding(rule, hit.message, hit.span, list(hit.jobs),
+                                               hit.fix))
         except Exception:  # a rule bug must not hide the other findings
             detail = traceback.format_exc(limit=-1).strip().splitlines()[-1]
             self.report.internal_errors.append(f"{where}: rule {rule.name} failed: {detail}")
 
     def _lint_runner(self, source: SourceText) -> None:
+        self.sources[source.path] = source
         self.suppressions.add_source(source)
         try:
             config = load_runner_config(source)
@@ -206,12 +288,18 @@ class Linter:
         display_base = None if os.path.isabs(display) else os.getcwd()
         pipeline = load_pipeline(base_path, source, root, display_base)
         for path in pipeline.files:
+            self.sources[path] = pipeline.sources[path]
             self.suppressions.add_source(pipeline.sources[path])
         for problem in pipeline.problems:
             self.add_problem(problem)
+        if pipeline.config and self._schema_selected():
+            from cigen.schema import validate
+
+            for problem in validate(pipeline.config, display):
+                self.add_problem(problem)
         if not pipeline.jobs:
             return
-        context = PipelineContext(pipeline, job_facts(pipeline))
+        context = PipelineContext(pipeline, job_facts(pipeline), self.options.rule_options)
         for rule in self.rules:
             if rule.check is not None:
                 self._run_rule(rule, rule.check(context), display)
@@ -237,6 +325,30 @@ def _workers(targets: list[Target]) -> int:
     return min(os.cpu_count() or 1, 4, len(targets) // (PARALLEL_MIN_FILES // 2))
 
 
+def load_for_expand(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
+    """Load and resolve one pipeline file for `cigen expand`.
+
+    Returns the pipeline (``None`` when the file itself cannot be read as YAML)
+    and the problems that stop GitLab from resolving it (errors only: notes about
+    network includes are not problems here).
+    """
+    target = Target(path, STDIN if path == STDIN else os.path.realpath(path), "pipeline")
+    if path != STDIN and not os.path.exists(path):
+        raise UsageError(f"{path}: no such file or directory")
+    try:
+        source = decode_source(_read(target), path)
+    except LoadError as error:
+        return None, [error.problem]
+    base_path = os.path.join(os.getcwd(), "stdin.yml") if path == STDIN else target.real
+    pipeline = load_pipeline(base_path, source, root or find_repository_root(base_path),
+                             None if os.path.isabs(path) else os.getcwd())
+    problems = [problem for problem in pipeline.problems if problem.rule != "include-unresolved"]
+    if any(problem.rule == "invalid-syntax" and problem.span.path == path
+           for problem in problems):
+        return None, problems
+    return pipeline, problems
+
+
 def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     """Lint every file the paths name; large batches are split across processes.
 
@@ -244,7 +356,7 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     into interleaved chunks linted by forked workers, which share the parent's
     imported modules, and the findings are merged as one run would have.
     """
-    targets = discover(paths)
+    targets = discover(paths, options)
     workers = _workers(targets)
     if workers <= 1:
         return Linter(options).lint(targets)
@@ -261,3 +373,76 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     report.files.sort(key=lambda name: order.get(name, 0))
     report.findings = merge_findings(findings)
     return report
+
+
+MAX_FIX_ROUNDS = 5
+
+
+@dataclass(slots=True)
+class FixOutcome:
+    """What `--fix` (or `--diff`) did: the report of what remains, and each changed file."""
+
+    report: LintReport
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Display path -> (text before, text after)."""
+    fixed: int = 0
+    refused: list[str] = field(default_factory=list)
+    """Files whose fixed text would not parse; left untouched."""
+
+
+def _still_parses(path: str, text: str) -> bool:
+    try:
+        if path.endswith(".toml"):
+            import tomllib
+
+            tomllib.loads(text)
+        else:
+            parse_yaml(SourceText(path, text))
+    except Exception:
+        return False
+    return True
+
+
+def fix_paths(paths: list[str], options: LintOptions, write: bool) -> FixOutcome:
+    """Apply the fixes the options allow, round after round until none is left.
+
+    Each round lints, applies every non-overlapping edit to each file, checks
+    that the result still parses and writes it atomically (with ``write``);
+    without ``write`` one round is computed and nothing is written, for
+    ``--diff``. Fixes inside included files edit those files.
+    """
+    targets = discover(paths, options)
+    if any(target.real == STDIN for target in targets):
+        raise UsageError("--fix and --diff need files, not standard input")
+    outcome = FixOutcome(LintReport())
+    for _ in range(MAX_FIX_ROUNDS if write else 1):
+        linter = Linter(options)
+        report = linter.lint(targets)
+        outcome.report = report
+        by_path: dict[str, list[Fix]] = {}
+        for finding in report.findings:
+            if finding.fixable and finding.fix is not None and finding.fix not in \
+                    by_path.get(finding.fix.edits[0].path, []):
+                by_path.setdefault(finding.fix.edits[0].path, []).append(finding.fix)
+        applied_this_round = 0
+        for path, fixes in sorted(by_path.items()):
+            source = linter.sources.get(path)
+            if source is None or path in outcome.refused:
+                continue
+            after, applied = apply_fixes(source.text, fixes)
+            if after == source.text:
+                continue
+            if not _still_parses(path, after):
+                outcome.refused.append(path)
+                continue
+            before = outcome.changes.get(path, (source.text, ""))[0]
+            outcome.changes[path] = (before, after)
+            if write:
+                write_atomically(path, ("\ufeff" if source.bom else "") + after)
+            applied_this_round += len(applied)
+        outcome.fixed += applied_this_round
+        if not applied_this_round:
+            break
+    if write and outcome.fixed:
+        outcome.report = Linter(options).lint(targets)
+    return outcome

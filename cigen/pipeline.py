@@ -37,6 +37,15 @@ LEGACY_GLOBAL_DEFAULTS = ("image", "services", "before_script", "after_script", 
 FLATTENED_LISTS = ("script", "before_script", "after_script", "rules")
 
 
+class _Unresolved:
+    """Stands for a `!reference` that failed (and was reported) until it is dropped."""
+
+    __slots__ = ()
+
+
+UNRESOLVED = _Unresolved()
+
+
 @dataclass(slots=True)
 class Variable:
     name: str
@@ -54,6 +63,8 @@ class Job:
     variables: dict[str, Variable] = field(default_factory=dict)
     ancestors: set[str] = field(default_factory=set)
     """Every job or template this one extends, directly or through others."""
+    incomplete: bool = False
+    """Some template it extends is not in the files cigen could read."""
 
     @property
     def hidden(self) -> bool:
@@ -76,6 +87,14 @@ class Pipeline:
     """Top-level keys that some `!reference` reads."""
     script_cache: ParseCache = field(default_factory=dict)
     """Parsed script lines, shared by the jobs that inherit them."""
+
+    def is_whole_pipeline(self) -> bool:
+        """Whether this file looks like a pipeline's root rather than a fragment that
+        another file includes: it is named `.gitlab-ci.yml`, or declares `stages:` or
+        `workflow:`. Checks that need every job and stage (an undefined stage or need)
+        are only meaningful there."""
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return name == ".gitlab-ci.yml" or "stages" in self.config or "workflow" in self.config
 
     def templates_in_use(self) -> set[str]:
         """Hidden jobs that a visible job extends or that a `!reference` reads."""
@@ -113,6 +132,9 @@ class _Resolver:
         self.unresolved = unresolved
         self.extended: dict[str, YMap] = {}
         self.ancestors: dict[str, set[str]] = {}
+        self.levels: dict[str, int] = {}
+        """How many mappings each job's `extends` chain merges, itself included."""
+        self.incomplete: set[str] = set()
         self.referenced: set[str] = set()
         self._extending: list[str] = []
 
@@ -123,7 +145,7 @@ class _Resolver:
     def resolve_jobs(self) -> dict[str, Job]:
         names = self.job_names()
         for name in names:
-            self.extended[name] = self._extend(name, self.raw[name])
+            self._extend(name, self.raw[name])
         # !reference reads jobs after extends, and any other top-level key as written.
         top = YMap(self.raw.span)
         for key in self.raw:
@@ -132,7 +154,7 @@ class _Resolver:
             else:
                 top.copy_entry(self.raw, key)
         self.config = top
-        resolved_top = self._resolve_references(top, None, (), top.span)
+        resolved_top = self._resolve_references(top, ())
         self.config = resolved_top
         defaults = self._defaults()
         global_variables = self._variables(resolved_top.get("variables"), resolved_top,
@@ -145,7 +167,7 @@ class _Resolver:
             job_config = self._apply_defaults(job_config, defaults)
             jobs[name] = Job(name, job_config,
                              self._job_variables(job_config, global_variables),
-                             self.ancestors.get(name, set()))
+                             self.ancestors.get(name, set()), name in self.incomplete)
         return jobs
 
     # -- extends -------------------------------------------------------------
@@ -153,22 +175,23 @@ class _Resolver:
     def _extend(self, name: str, job: YMap) -> YMap:
         if name in self.extended:
             return self.extended[name]
+        result = self._merge_parents(name, job)
+        self.extended[name] = result
+        return result
+
+    def _merge_parents(self, name: str, job: YMap) -> YMap:
         parents = job.get("extends")
         if parents is None:
+            self.levels[name] = 1
             return job
+        span = job.span_of("extends") or job.span or Span("", 1, 1, 1, 1)
         if name in self._extending:
             cycle = " -> ".join((*self._extending[self._extending.index(name):], name))
             self.problems.append(Problem(
-                "extends-error", f"circular dependency detected in `extends`: {cycle}",
-                job.span_of("extends") or job.span or Span("", 1, 1, 1, 1)))
+                "extends-error", f"circular dependency detected in `extends`: {cycle}", span))
             return without_keys(job, "extends")
-        if len(self._extending) >= MAX_EXTENDS_LEVELS - 1:
-            self.problems.append(Problem(
-                "extends-error",
-                f"nesting too deep in `extends` (GitLab allows {MAX_EXTENDS_LEVELS} levels)",
-                job.span_of("extends") or job.span or Span("", 1, 1, 1, 1)))
-            return without_keys(job, "extends")
-        span = job.span_of("extends")
+        if len(self._extending) > 4 * MAX_EXTENDS_LEVELS:
+            return without_keys(job, "extends")  # reported by the job that first went too deep
         if isinstance(parents, str):
             parent_list: list[tuple[Any, Span | None]] = [(parents, span)]
         elif isinstance(parents, YSeq):
@@ -176,23 +199,35 @@ class _Resolver:
         else:
             self.problems.append(Problem(
                 "extends-error", f"`{name}`: extends must be a job name or a list of job names",
-                span or Span("", 1, 1, 1, 1)))
+                span))
             return without_keys(job, "extends")
         self._extending.append(name)
         try:
             merged = YMap(job.span)
             ancestors = self.ancestors.setdefault(name, set())
+            parent_levels = [0]
             for parent, parent_span in parent_list:
                 target = self.raw.get(parent) if isinstance(parent, str) else None
                 if not isinstance(target, YMap):
+                    self.incomplete.add(name)
                     if not self.unresolved:
                         self.problems.append(Problem(
                             "extends-error", f"`{name}`: unknown keys in `extends` ({parent})",
-                            parent_span or span or Span("", 1, 1, 1, 1)))
+                            parent_span or span))
                     continue
                 merged = deep_merge(merged, self._extend(str(parent), target))
                 ancestors.add(str(parent))
                 ancestors.update(self.ancestors.get(str(parent), ()))
+                parent_levels.append(self.levels.get(str(parent), 1))
+                if str(parent) in self.incomplete:
+                    self.incomplete.add(name)
+            self.levels[name] = 1 + max(parent_levels)
+            # Reported once, by the job whose own chain first goes past the limit.
+            if self.levels[name] > MAX_EXTENDS_LEVELS >= max(parent_levels):
+                self.problems.append(Problem(
+                    "extends-error",
+                    f"`{name}`: nesting too deep in `extends` ({self.levels[name]} levels; "
+                    f"GitLab allows {MAX_EXTENDS_LEVELS})", span))
             result = deep_merge(merged, without_keys(job, "extends"))
             result.span = job.span
             return result
@@ -201,51 +236,67 @@ class _Resolver:
 
     # -- !reference ----------------------------------------------------------
 
-    def _lookup(self, reference: Reference) -> tuple[bool, Any]:
+    def _lookup(self, reference: Reference) -> tuple[bool, Any, Span | None]:
+        """The referenced value and where it was written."""
         current: Any = self.config
+        span: Span | None = None
         for part in reference.path:
             if isinstance(current, YMap) and part in current:
+                span = current.span_of(part)
                 current = current[part]
             else:
-                return False, None
-        return True, current
+                return False, None, None
+        return True, current, span
 
-    def _resolve_references(self, value: Any, parent: Any, chain: tuple[str, ...],
-                            span: Span | None, key: Any = None) -> Any:
+    def _follow(self, reference: Reference, chain: tuple[str, ...]) -> tuple[Any, Span | None]:
+        """A `!reference` resolved (through further references), with the span of the
+        text it finally stands for; ``UNRESOLVED`` after reporting why not."""
+        label = "[" + ", ".join(reference.path) + "]"
+        self.referenced.add(reference.path[0])
+        if label in chain:
+            self.problems.append(Problem(
+                "reference-error", f"!reference {label} is a circular chain", reference.span))
+            return UNRESOLVED, None
+        if len(chain) >= MAX_REFERENCE_DEPTH:
+            self.problems.append(Problem(
+                "reference-error",
+                f"!reference {label} nests deeper than {MAX_REFERENCE_DEPTH} levels",
+                reference.span))
+            return UNRESOLVED, None
+        found, target, span = self._lookup(reference)
+        if not found:
+            if not self.unresolved:
+                self.problems.append(Problem(
+                    "reference-error", f"!reference {label} could not be found",
+                    reference.span))
+            return UNRESOLVED, None
+        if isinstance(target, Reference):
+            return self._follow(target, (*chain, label))
+        return self._resolve_references(target, (*chain, label)), _value_span(target) or span
+
+    def _resolve_references(self, value: Any, chain: tuple[str, ...], key: Any = None) -> Any:
         if isinstance(value, Reference):
-            label = "[" + ", ".join(value.path) + "]"
-            self.referenced.add(value.path[0])
-            if label in chain:
-                self.problems.append(Problem(
-                    "reference-error", f"!reference {label} is a circular chain", value.span))
-                return None
-            if len(chain) >= MAX_REFERENCE_DEPTH:
-                self.problems.append(Problem(
-                    "reference-error",
-                    f"!reference {label} nests deeper than {MAX_REFERENCE_DEPTH} levels",
-                    value.span))
-                return None
-            found, target = self._lookup(value)
-            if not found:
-                if not self.unresolved:
-                    self.problems.append(Problem(
-                        "reference-error", f"!reference {label} could not be found", value.span))
-                return None
-            return self._resolve_references(target, parent, (*chain, label), value.span)
+            return self._follow(value, chain)[0]
         if isinstance(value, YMap):
             result: YMap | None = None
             for item_key, item in value.items():
                 if not isinstance(item, YMap | YSeq | Reference):
                     continue
-                resolved = self._resolve_references(item, value, chain,
-                                                    value.span_of(item_key), item_key)
+                if isinstance(item, Reference):
+                    resolved, span = self._follow(item, chain)
+                else:
+                    resolved, span = self._resolve_references(item, chain, item_key), None
                 if resolved is item:
                     continue
                 if result is None:  # copy on the first change only
                     result = YMap(value.span)
-                    for key in value:
-                        result.copy_entry(value, key)
-                result.copy_entry(value, item_key, resolved, use_value=True)
+                    for existing in value:
+                        result.copy_entry(value, existing)
+                if resolved is UNRESOLVED:  # reported; leave the key out, as if unset
+                    del result[item_key]
+                else:
+                    result.put(item_key, resolved, value.key_spans.get(item_key),
+                               span or value.span_of(item_key))
             return value if result is None else result
         if isinstance(value, YSeq):
             flatten = key in FLATTENED_LISTS
@@ -256,18 +307,19 @@ class _Resolver:
             changed = False
             for index, item in enumerate(value):
                 item_span = value.span_at(index)
-                resolved = self._resolve_references(item, value, chain, item_span)
+                if isinstance(item, Reference):
+                    resolved, target_span = self._follow(item, chain)
+                    item_span = target_span or item_span
+                else:
+                    resolved = self._resolve_references(item, chain)
                 if resolved is not item or (flatten and isinstance(resolved, YSeq)):
                     changed = True
+                if resolved is UNRESOLVED:
+                    continue
                 if flatten and isinstance(resolved, YSeq):
                     _extend_flat(result_seq, resolved)
-                elif isinstance(item, Reference) and isinstance(resolved, YSeq):
-                    result_seq.add(resolved, resolved.span or item_span)
                 else:
-                    span_of_value = item_span
-                    if isinstance(item, Reference):
-                        span_of_value = _value_span(resolved) or item.span
-                    result_seq.add(resolved, span_of_value)
+                    result_seq.add(resolved, item_span)
             return result_seq if changed else value
         return value
 

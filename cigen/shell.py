@@ -51,6 +51,8 @@ class Command:
     text: str = ""
     piped_from: str = ""
     """Text of the command piping into this one (``echo "$P" | docker login``)."""
+    start: Word | None = None
+    """The simple command's first word, before assignments and wrappers (``sudo``)."""
 
     @property
     def span(self) -> Span:
@@ -168,7 +170,14 @@ _DOUBLE_QUOTE_ESCAPE = re.compile(r'\\([\\"$`])')
 
 
 class Locator:
-    """Maps character offsets inside one script value back to file positions."""
+    """Maps character offsets inside one script value back to file positions.
+
+    A plain or quoted value on one source line maps by column arithmetic. A
+    literal block (``|``) keeps its lines, so the line is exact and the word is
+    found in that source line. Anything folded (``>``, or a plain or quoted
+    scalar spanning lines) changes only white space, so the n-th occurrence of
+    a word in the value is its n-th occurrence in the source text.
+    """
 
     def __init__(self, value: str, span: Span, source: SourceText | None) -> None:
         self.value = value
@@ -176,11 +185,11 @@ class Locator:
         self.source = source
         self._raw: str | None = None
         self._raw_start = 0
-        self._literal_indent: int | None = None
 
     def locate(self, offset: int, word: str) -> Span:
         span = self.span
-        if "\n" not in self.value or self.source is None:
+        block = span.style in ("|", ">")
+        if self.source is None or (not block and span.end_line == span.line):
             shift = 1 if span.style in ("'", '"') else 0
             column = span.column + shift + offset
             return Span(span.path, span.line, column, span.line, column + len(word), span.style)
@@ -188,27 +197,30 @@ class Locator:
             return self._locate_literal(offset, word)
         return self._locate_by_search(offset, word)
 
+    def _found(self, line: int, column: int, word: str) -> Span:
+        return Span(self.span.path, line, column, line, column + len(word), self.span.style)
+
     def _locate_literal(self, offset: int, word: str) -> Span:
         assert self.source is not None
-        line_index = self.value.count("\n", 0, offset)
         line_start = self.value.rfind("\n", 0, offset) + 1
-        line = self.span.line + 1 + line_index
-        if self._literal_indent is None:
-            self._literal_indent = 0
-            for number in range(self.span.line + 1, self.span.end_line + 1):
-                content = self.source.line_text(number)
-                if content.strip():
-                    self._literal_indent = len(content) - len(content.lstrip(" "))
-                    break
-        column = self._literal_indent + (offset - line_start) + 1
-        return Span(self.span.path, line, column, line, column + len(word), "|")
+        # The block's content starts on the line after its `|` header.
+        line = self.span.line + 1 + self.value.count("\n", 0, offset)
+        text = self.source.line_text(line)
+        occurrence = self.value.count(word, line_start, offset) if word else 0
+        found = -1
+        for _ in range(occurrence + 1):
+            found = text.find(word, found + 1)
+            if found == -1:
+                return self._found(line, len(text) - len(text.lstrip()) + 1, word)
+        return self._found(line, found + 1, word)
 
     def _locate_by_search(self, offset: int, word: str) -> Span:
-        # Folding changes only white space, so the n-th occurrence of a word in
-        # the value is its n-th occurrence in the source text.
         assert self.source is not None
         if self._raw is None:
-            self._raw_start = self.source.offset(self.span.line, self.span.column)
+            start_line, start_column = self.span.line, self.span.column
+            if self.span.style == ">":  # skip the header (`>-  # comment`)
+                start_line, start_column = start_line + 1, 1
+            self._raw_start = self.source.offset(start_line, start_column)
             end = self.source.offset(self.span.end_line, self.span.end_column)
             self._raw = self.source.text[self._raw_start:end]
         if not word:
@@ -220,7 +232,7 @@ class Locator:
             if found == -1:
                 return self.span
         line, column = self.source.position(self._raw_start + found)
-        return Span(self.span.path, line, column, line, column + len(word), self.span.style)
+        return self._found(line, column, word)
 
 
 @dataclass(slots=True)
@@ -307,6 +319,7 @@ def _build(words: list[Word], state: _State, locator: Locator, section: str,
             break
         assignments[match.group(1)] = match.group(2)
         index += 1
+    start = words[0]
     words = _strip_wrappers(words[index:])
     if not words:
         if not assignments:
@@ -314,7 +327,7 @@ def _build(words: list[Word], state: _State, locator: Locator, section: str,
         return Command([], assignments, list(state.if_stack), locator, first, section,
                        text=text)
     return Command(words, assignments, state.if_stack + chain, locator, words[0], section,
-                   text=text)
+                   text=text, start=start)
 
 
 def _strip_wrappers(words: list[Word]) -> list[Word]:

@@ -50,6 +50,8 @@ class SourceText:
     path: str
     text: str
     _line_starts: list[int] = field(default_factory=list)
+    bom: bool = False
+    """The file started with a UTF-8 byte-order mark (kept when the file is rewritten)."""
 
     def line_starts(self) -> list[int]:
         if not self._line_starts:
@@ -91,6 +93,8 @@ class LoadedYaml:
     data: Any
     header: Any = None
     problems: list[Problem] = field(default_factory=list)
+    document_span: Span | None = None
+    """Where the configuration's top-level value was written."""
 
 
 def decode_source(raw: bytes, path: str) -> SourceText:
@@ -113,7 +117,7 @@ def decode_source(raw: bytes, path: str) -> SourceText:
         raise LoadError(Problem(
             "invalid-syntax", f"not valid UTF-8 (byte 0x{raw[error.start]:02x})",
             Span(path, line, column, line, column))) from None
-    return SourceText(path, text)
+    return SourceText(path, text, bom=raw.startswith(b"\xef\xbb\xbf"))
 
 
 # YAML 1.1 plain-scalar typing, as GitLab's Ruby (Psych) parser applies it.
@@ -357,14 +361,17 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
         data: Any = None
     elif len(documents) == 1:
         data = documents[0][0]
-    elif len(documents) == 2 and isinstance(documents[0][0], YMap) and "spec" in documents[0][0]:
-        header, data = documents[0][0], documents[1][0]
     else:
-        raise LoadError(Problem(
-            "invalid-syntax",
-            "more than one YAML document; GitLab accepts one, or a `spec:` header and one",
-            documents[1][1]))
-    return LoadedYaml(source, data, header, problems)
+        has_header = isinstance(documents[0][0], YMap) and "spec" in documents[0][0]
+        if len(documents) == 2 and has_header:
+            header, data = documents[0][0], documents[1][0]
+        else:
+            raise LoadError(Problem(
+                "invalid-syntax",
+                "more than one YAML document; GitLab accepts one, or a `spec:` header and one",
+                documents[2 if has_header else 1][1]))
+    document_span = documents[-1][1] if documents else None
+    return LoadedYaml(source, data, header, problems, document_span)
 
 
 class _MergeKey:
@@ -405,6 +412,7 @@ def _key_text(key: Any) -> Any:
 def _build_map(entries: list[Any], span: Span, problems: list[Problem]) -> YMap:
     explicit = YMap(span)
     merges: list[YMap] = []
+    first_spans: dict[Any, Span] = {}
     for index in range(0, len(entries) - 3, 4):
         key, key_span, value, value_span = entries[index:index + 4]
         if key is _MERGE:
@@ -423,11 +431,13 @@ def _build_map(entries: list[Any], span: Span, problems: list[Problem]) -> YMap:
                                     key_span or span))
             continue
         if key in explicit:
-            first = explicit.key_spans.get(key)
+            first = first_spans.get(key)
             where = f" (first defined at line {first.line})" if first else ""
             problems.append(Problem("duplicate-key", f"duplicate key '{key}'{where}; "
                                     "the last one wins", key_span or span))
             del explicit[key]
+        elif key_span is not None:
+            first_spans[key] = key_span
         explicit.put(key, value, key_span, value_span)
     if not merges:
         return explicit

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from cigen.findings import Finding
+from cigen.positions import Span
 from cigen.source import SourceText
 
 DIRECTIVE = re.compile(
@@ -73,3 +74,13 @@ class SuppressionIndex:
             if not matching:
                 kept.append(finding)
         return kept
+
+    def all(self) -> list[Suppression]:
+        return [item for items in self.by_path.values() for item in items]
+
+
+def directive_span(suppression: Suppression, source: SourceText) -> Span:
+    line = source.line_text(suppression.line)
+    column = line.find("cigen:")
+    column = line.rfind("#", 0, column) + 1 if column != -1 else 1
+    return Span(suppression.path, suppression.line, column, suppression.line, len(line) + 1)

@@ -47,7 +47,7 @@ def test_text_output_names_file_line_column_code_rule_and_job(write: Write, cige
         "--password-stdin (job: build)")
     assert lines[1].startswith(".gitlab-ci.yml:6:23: CG107 ref-name-tag image tag uses "
                                "$CI_COMMIT_REF_NAME")
-    assert lines[-1] == "Found 2 problems (2 errors) in 1 file."
+    assert lines[-1] == "Found 2 problems (2 errors) in 1 file; 2 fixable with --fix."
     assert "\033[" not in result.stdout  # no colour when not on a terminal
 
 
@@ -67,7 +67,7 @@ def test_json_contract(write: Write, cigen: Cigen) -> None:
     assert first == {
         "code": "CG109", "rule": "registry-password-argv", "severity": "error",
         "message": first["message"], "path": "ci/.gitlab-ci.yml", "line": 5, "column": 43,
-        "end_line": 5, "end_column": 45, "jobs": ["build"], "fixable": False,
+        "end_line": 5, "end_column": 45, "jobs": ["build"], "fixable": True,
     }
     lines = [(finding["path"], finding["line"]) for finding in document["findings"]]
     assert lines == sorted(lines)
@@ -173,7 +173,8 @@ def test_many_files_in_parallel_match_one_by_one(write: Write, cigen: Cigen,
              for finding in cigen("lint", "--format", "json", name, cwd=tmp_path).findings()]
     assert together.findings() == alone
     text = cigen("lint", *names, cwd=tmp_path)
-    assert text.stdout.splitlines()[-1] == "Found 20 problems (20 errors) in 20 files."
+    assert text.stdout.splitlines()[-1] == ("Found 20 problems (20 errors) in 20 files; 20 "
+                                            "fixable with --fix.")
 
 
 def test_module_entry_point_runs_with_this_interpreter() -> None:

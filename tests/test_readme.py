@@ -11,17 +11,26 @@ README = PROJECT / "README.md"
 
 
 def rules_table() -> str:
-    rows = ["| code | name | severity | summary |", "|---|---|---|---|"]
-    for rule in all_rules():
-        rows.append(f"| {rule.code} | `{rule.name}` | {rule.severity} | {rule.summary} |")
-    return "\n".join(rows)
+    """The table `cigen rules --format markdown` prints, without its final newline."""
+    result = run_cigen("rules", "--format", "markdown")
+    assert result.exit_code == 0
+    return result.stdout.removesuffix("\n")
+
+
+def test_rules_table_lists_every_rule() -> None:
+    rows = rules_table().splitlines()
+    assert rows[:2] == ["| code | name | severity | summary |", "|---|---|---|---|"]
+    assert rows[2:] == [f"| {rule.code} | `{rule.name}` | {rule.severity} | {rule.summary} |"
+                        for rule in all_rules()]
 
 
 def test_rules_table_is_current() -> None:
     text = README.read_text(encoding="utf-8")
     match = re.search(r"<!-- rules:start -->\n(.*?)\n<!-- rules:end -->", text, re.S)
     assert match, "README lost its rules table markers"
-    assert match.group(1) == rules_table(), "regenerate the table:\n" + rules_table()
+    table = rules_table()
+    assert match.group(1) == table, (
+        "regenerate the table with `cigen rules --format markdown`:\n" + table)
 
 
 def test_quickstart_example_reports_what_the_readme_shows() -> None:

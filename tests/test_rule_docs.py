@@ -28,10 +28,11 @@ def examples(rule: Rule) -> dict[str, tuple[str, str]]:
 
 
 def lint_example(write: Callable[[str, str], Path], cigen: Callable[..., Result],
-                 language: str, body: str) -> Result:
+                 language: str, body: str, args: tuple[str, ...] = ()) -> Result:
     name = "config.toml" if language == "toml" else ".gitlab-ci.yml"
     path = write(name, body)
-    return cigen("lint", "--format", "json", "--fail-on", "info", str(path), cwd=path.parent)
+    return cigen("lint", "--format", "json", "--fail-on", "info", *args, str(path),
+                 cwd=path.parent)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
@@ -48,7 +49,7 @@ def test_documentation_has_the_sections_users_expect(rule: Rule) -> None:
 def test_bad_example_triggers_exactly_this_rule(rule: Rule, write: Callable[[str, str], Path],
                                                 cigen: Callable[..., Result]) -> None:
     language, body = examples(rule)["Example"]
-    result = lint_example(write, cigen, language, body)
+    result = lint_example(write, cigen, language, body, rule.example_args)
     assert result.exit_code == 1, result.stderr
     assert set(result.rules()) == {rule.name}, result.stdout
 
@@ -57,7 +58,7 @@ def test_bad_example_triggers_exactly_this_rule(rule: Rule, write: Callable[[str
 def test_good_example_is_clean(rule: Rule, write: Callable[[str, str], Path],
                                cigen: Callable[..., Result]) -> None:
     language, body = examples(rule)["Use instead"]
-    result = lint_example(write, cigen, language, body)
+    result = lint_example(write, cigen, language, body, rule.example_args)
     assert result.findings() == [], result.stdout
     assert result.exit_code == 0
 
@@ -66,7 +67,7 @@ def test_explain_prints_the_documentation(cigen: Callable[..., Result]) -> None:
     result = cigen("explain", "ref-name-tag")
     assert result.exit_code == 0
     assert "CI_COMMIT_REF_SLUG" in result.stdout
-    assert result.stdout.startswith("CG107 ref-name-tag (error)")
+    assert result.stdout.startswith("CG107 ref-name-tag (error, fixable)")
     by_code = cigen("explain", "CG107")
     assert by_code.stdout == result.stdout
 

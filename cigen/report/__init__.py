@@ -1,22 +1,47 @@
-"""Output formats: one module per format, each rendering a :class:`~cigen.lint.LintReport`."""
+"""Output formats: one module per format, each rendering a :class:`~cigen.lint.LintReport`.
+
+This package owns the choice of renderer and the options every renderer
+receives. A format's module is imported only when that format is asked for,
+so the XML and hashing code of the CI formats costs nothing to a plain
+``cigen lint`` in a pre-commit hook.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
 
+from cigen.findings import Severity
 from cigen.lint import LintReport
 
-Renderer = Callable[[LintReport, bool], str]
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    colour: bool = False
+    """Terminal colours (text only)."""
+    summary: bool = True
+    """The closing summary line (text only)."""
+    fail_on: Severity = Severity.WARNING
+    """The exit-code threshold; JUnit marks only findings at or above it as failures."""
+
+
+Renderer = Callable[[LintReport, RenderOptions], str]
+
+_MODULES = {
+    "text": "text",
+    "json": "json_format",
+    "codequality": "codequality",
+    "sarif": "sarif",
+    "junit": "junit",
+    "github": "github",
+}
+
+FORMATS = tuple(_MODULES)
 
 
 def renderer(name: str) -> Renderer:
-    if name == "json":
-        from cigen.report.json_format import render as render_json
-
-        return render_json
-    from cigen.report.text import render as render_text
-
-    return render_text
-
-
-FORMATS = ("text", "json")
+    """The ``render`` function of format ``name`` (one of :data:`FORMATS`)."""
+    module = importlib.import_module(f"cigen.report.{_MODULES[name]}")
+    return cast(Renderer, module.render)

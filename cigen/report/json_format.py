@@ -8,13 +8,17 @@ path and line; ``path`` is as given on the command line.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from cigen.lint import LintReport
+
+if TYPE_CHECKING:
+    from cigen.report import RenderOptions
 
 VERSION = 1
 
 
-def render(report: LintReport, colour: bool) -> str:
+def render(report: LintReport, options: RenderOptions) -> str:
     findings = [
         {
             "code": finding.code,

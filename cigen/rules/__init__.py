@@ -15,9 +15,10 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cigen.findings import Severity
+from cigen.fix import Fix
 from cigen.positions import Span
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ RULE_MODULES = (
     "include_unresolved",
     "extends_error",
     "reference_error",
+    "unused_suppression",
+    "missing_suppression_reason",
     "privileged_dind",
     "docker_socket_mount",
     "dind_tls_disabled",
@@ -45,6 +48,13 @@ RULE_MODULES = (
     "docker_version_mismatch",
     "privileged_runner",
     "runner_dind_certs_volume",
+    "unknown_keyword",
+    "invalid_value",
+    "missing_keyword",
+    "script_line_is_mapping",
+    "undefined_stage",
+    "undefined_need",
+    "job_without_script",
 )
 
 
@@ -55,12 +65,18 @@ class Hit:
     span: Span
     message: str
     jobs: list[str] = field(default_factory=list)
+    fix: Fix | None = None
 
 
 @dataclass(slots=True)
 class PipelineContext:
     pipeline: Pipeline
     jobs: list[JobFacts]
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Rule options from the configuration, by rule name."""
+
+    def option(self, rule: str, key: str, default: Any = None) -> Any:
+        return self.options.get(rule, {}).get(key, default)
 
     def images(self) -> Iterator[tuple[ImageRef, list[str]]]:
         """Every image and service with the jobs using it, plus top-level and
@@ -85,6 +101,8 @@ class Rule:
     doc: str
     check: Callable[[PipelineContext], Iterable[Hit]] | None
     check_runner: Callable[[RunnerConfig], Iterable[Hit]] | None
+    example_args: tuple[str, ...] = ()
+    """Flags its documented examples are linted with."""
 
 
 @cache
@@ -101,6 +119,7 @@ def all_rules() -> tuple[Rule, ...]:
             doc=(module.__doc__ or "").strip(),
             check=getattr(module, "check", None),
             check_runner=getattr(module, "check_runner", None),
+            example_args=getattr(module, "EXAMPLE_ARGS", ()),
         ))
     return tuple(rules)
 

@@ -41,19 +41,25 @@ build:
 ```
 
 ## Fix safety
-Not fixable automatically yet. Turning TLS on also needs the runner's
-`volumes` to include `/certs/client`, so such a fix is unsafe.
+Unsafe (offered with `--unsafe-fixes`): `DOCKER_TLS_CERTDIR: ""` becomes
+`"/certs"` and port 2375 in `DOCKER_HOST` becomes 2376. Jobs then only reach
+dind if the runner shares the certificates (`volumes = ["/certs/client",
+...]`), which the file cannot show.
 """
 
 import re
 from collections.abc import Iterator
 
 from cigen.findings import Severity
+from cigen.fix import Fix, fix_of, replace_exact, replace_in_span
+from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext
+from cigen.source import SourceText
 
 CODE = "CG103"
 NAME = "dind-tls-disabled"
 SEVERITY = Severity.ERROR
+FIXABLE = True
 SUMMARY = "Docker-in-Docker without TLS exposes an unauthenticated daemon on port 2375"
 
 PLAIN_PORT = re.compile(r"^tcp://[^/:]+:2375/?$")
@@ -70,12 +76,27 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             if "--tls=false" in service.command:
                 yield Hit(service.command_span or service.span,
                           "the dind service is started with `--tls=false`", [facts.name])
+        sources = context.pipeline.sources
         if certdir is not None and certdir.value.strip() == "":
-            yield Hit(certdir.span or facts.span,
-                      'DOCKER_TLS_CERTDIR is "": the dind daemon listens without TLS on port '
-                      "2375", [facts.name])
+            span = certdir.span or facts.span
+            yield Hit(span, 'DOCKER_TLS_CERTDIR is "": the dind daemon listens without TLS on '
+                      "port 2375", [facts.name], _certdir_fix(sources.get(span.path), span))
         host = facts.job.variables.get("DOCKER_HOST")
         if host is not None and PLAIN_PORT.match(facts.expand(host.value).strip()):
-            yield Hit(host.span or facts.span,
-                      f"DOCKER_HOST `{host.value}` talks to dind over plain TCP on port 2375; "
-                      "use tcp://docker:2376 with TLS", [facts.name])
+            span = host.span or facts.span
+            source = sources.get(span.path)
+            fix = fix_of("use port 2376 with TLS", False,
+                         replace_in_span(source, span, ":2375", ":2376") if source else None)
+            yield Hit(span, f"DOCKER_HOST `{host.value}` talks to dind over plain TCP on port "
+                      "2375; use tcp://docker:2376 with TLS", [facts.name], fix)
+
+
+def _certdir_fix(source: SourceText | None, span: Span) -> Fix | None:
+    if source is None:
+        return None
+    for empty in ('""', "''"):
+        edit = replace_exact(source, span, empty, '"/certs"')
+        if edit is not None:
+            return fix_of("turn TLS on (the runner needs the /certs/client volume)", False,
+                          edit)
+    return None

@@ -43,19 +43,23 @@ build:
 ```
 
 ## Fix safety
-Not fixable automatically yet: adding the inline-cache build argument changes
-the pushed image's metadata, so such a fix would be unsafe.
+Unsafe (offered with `--unsafe-fixes`): `--build-arg BUILDKIT_INLINE_CACHE=1`
+is added after the `--cache-from` value. The pushed image then carries cache
+metadata (slightly larger config), and the cache only hits from the second
+pipeline on.
 """
 
 from collections.abc import Iterator
 
 from cigen.findings import Severity
+from cigen.fix import fix_of, insert_at
 from cigen.jobfacts import has_option, option_values
 from cigen.rules import Hit, PipelineContext
 
 CODE = "CG106"
 NAME = "ineffective-cache-from"
 SEVERITY = Severity.WARNING
+FIXABLE = True
 SUMMARY = "--cache-from an image without inline cache metadata never hits under BuildKit"
 
 FIRST_BUILDKIT_DEFAULT = (23,)
@@ -85,7 +89,11 @@ def check(context: PipelineContext) -> Iterator[Hit]:
                     (facts.variable("BUILDKIT_INLINE_CACHE") or "") in ("1", "true"):
                 continue
             word, value = sources[0]
-            yield Hit(build.command.locate(word),
+            span = build.command.locate(word)
+            fix = fix_of("write inline cache metadata", False,
+                         insert_at(context.pipeline.sources.get(span.path), span, word.raw,
+                                   " --build-arg BUILDKIT_INLINE_CACHE=1", after=True))
+            yield Hit(span,
                       f"--cache-from `{value}` never hits under BuildKit: the image carries no "
                       "cache metadata (add --build-arg BUILDKIT_INLINE_CACHE=1, or use "
-                      "--cache-to/--cache-from type=registry)", [facts.name])
+                      "--cache-to/--cache-from type=registry)", [facts.name], fix)

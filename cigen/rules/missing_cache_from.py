@@ -42,19 +42,24 @@ build:
 ```
 
 ## Fix safety
-Not fixable automatically yet: adding a cache changes what is pushed (an inline
-or registry cache), so such a fix would be unsafe.
+Unsafe (offered with `--unsafe-fixes`): the build's first `-t` image becomes
+its cache source, with inline cache metadata written into it
+(`--cache-from IMAGE --build-arg BUILDKIT_INLINE_CACHE=1`; for `buildx`,
+`--cache-to type=inline`). What is pushed changes slightly, and the first
+pipeline after the fix still builds from scratch.
 """
 
 from collections.abc import Iterator
 
 from cigen.findings import Severity
-from cigen.jobfacts import has_option
+from cigen.fix import Fix, fix_of, insert_at
+from cigen.jobfacts import DockerBuild, docker_arguments, has_option, option_values
 from cigen.rules import Hit, PipelineContext
 
 CODE = "CG105"
 NAME = "missing-cache-from"
 SEVERITY = Severity.WARNING
+FIXABLE = True
 SUMMARY = "A build on an ephemeral daemon (dind, fresh buildx builder) imports no layer cache"
 
 
@@ -73,4 +78,19 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             yield Hit(build.command.span,
                       f"`{' '.join(build.command.argv[:3 if build.buildx else 2])}` on {where} "
                       "has no --cache-from: every layer is rebuilt in every pipeline",
-                      [facts.name])
+                      [facts.name], _cache_fix(context, build))
+
+
+def _cache_fix(context: PipelineContext, build: DockerBuild) -> Fix | None:
+    tags = option_values(build.arguments, "-t", "--tag")
+    if not tags:
+        return None
+    image = tags[0][0].raw
+    subcommand = docker_arguments(build.command)[1 if build.buildx else 0]
+    if [word.text for word in docker_arguments(build.command)[:1]] == ["image"]:
+        return None
+    writes = "--cache-to type=inline" if build.buildx else "--build-arg BUILDKIT_INLINE_CACHE=1"
+    span = build.command.locate(subcommand)
+    return fix_of("build from the previous image's inline cache", False,
+                  insert_at(context.pipeline.sources.get(span.path), span, subcommand.raw,
+                            f" --cache-from {image} {writes}", after=True))

@@ -31,16 +31,17 @@ build:
 ```
 
 ## Fix safety
-Not fixable automatically yet; replacing the variable with
-`CI_COMMIT_REF_SLUG` where it forms an image tag will be offered as a safe fix
-(existing tags of branches whose names were already valid keep their spelling
-only when they were lower case).
+Safe: the variable is replaced by `CI_COMMIT_REF_SLUG` where it forms the
+image reference (in the command, or in the `variables:` entry the reference
+is built from). Every branch that could be tagged before gets the same tag,
+lower-cased; branches that broke the build now get a valid one.
 """
 
 import re
 from collections.abc import Iterator
 
 from cigen.findings import Severity
+from cigen.fix import fix_of, replace_in_span
 from cigen.jobfacts import RAW_REF_VARIABLES, JobFacts
 from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext
@@ -49,6 +50,7 @@ from cigen.shell import strip_substitutions
 CODE = "CG107"
 NAME = "ref-name-tag"
 SEVERITY = Severity.ERROR
+FIXABLE = True
 SUMMARY = "An image tag uses CI_COMMIT_REF_NAME/CI_COMMIT_BRANCH, which may contain '/'"
 
 _NAMES = "|".join(RAW_REF_VARIABLES)
@@ -88,6 +90,14 @@ def check(context: PipelineContext) -> Iterator[Hit]:
                 continue
             variable, variable_span = found
             where = output.command.locate(output.word) if variable_span is None else variable_span
+            source = context.pipeline.sources.get(where.path)
+            fix = None
+            if source is not None:
+                # Only the occurrence inside the word (or the variable's value) is edited.
+                limit = where if variable_span is not None else where._replace(
+                    end_line=where.line, end_column=where.column + len(output.word.raw))
+                fix = fix_of("use CI_COMMIT_REF_SLUG", True,
+                             replace_in_span(source, limit, variable, "CI_COMMIT_REF_SLUG"))
             yield Hit(where,
                       f"image tag uses ${variable}, which can contain '/' and upper case; "
-                      "use $CI_COMMIT_REF_SLUG", [facts.name])
+                      "use $CI_COMMIT_REF_SLUG", [facts.name], fix)

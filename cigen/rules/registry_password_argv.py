@@ -28,20 +28,26 @@ build:
 ```
 
 ## Fix safety
-Not fixable automatically yet; rewriting to `echo "P" | ... --password-stdin`
-keeps behaviour and will be offered as a safe fix.
+Safe: `docker login -u U -p P R` becomes `echo "P" | docker login -u U
+--password-stdin R`, which logs in with the same credentials. The password
+keeps the quoting it was written with (unquoted ones get double quotes). No
+fix is offered when the command already reads from a pipe or starts with a
+wrapper such as `sudo`.
 """
 
 from collections.abc import Iterator
 
 from cigen.findings import Severity
+from cigen.fix import Edit, Fix, fix_of, insert_at, word_edit
 from cigen.jobfacts import docker_arguments, options
 from cigen.rules import Hit, PipelineContext
 from cigen.shell import Command, Word
+from cigen.source import SourceText
 
 CODE = "CG109"
 NAME = "registry-password-argv"
 SEVERITY = Severity.ERROR
+FIXABLE = True
 SUMMARY = "`docker login -p` exposes the password in the process list; use --password-stdin"
 
 LOGIN_TOOLS = {
@@ -67,10 +73,38 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             arguments = _login_arguments(command)
             if arguments is None:
                 continue
-            for word, _, _ in options(arguments, "-p", "--password"):
+            for option, value, _ in options(arguments, "-p", "--password"):
                 tool = command.name.rsplit("/", 1)[-1]
-                yield Hit(command.locate(word),
+                source = context.pipeline.sources.get(command.span.path)
+                yield Hit(command.locate(option),
                           f"`{tool} login` takes the password on the command line, where "
                           "the process list and shell history show it; pipe it to "
-                          "--password-stdin", [facts.name])
+                          "--password-stdin", [facts.name],
+                          _stdin_fix(command, option, value, source))
                 break
+
+
+def _stdin_fix(command: Command, option: Word, value: Word,
+               source: SourceText | None) -> Fix | None:
+    if command.piped_from or command.start != command.first:
+        return None
+    if value is not option:
+        written = value.raw
+    elif option.raw.startswith("--password="):
+        written = option.raw[len("--password="):]
+    else:
+        written = option.raw[len("-p"):]
+    quoted = written if written[:1] in ("'", '"') else f'"{written}"'
+    start = command.span
+    pipe = insert_at(source, start, command.first.raw, f"echo {quoted} | ", after=False)
+    if value is option:
+        flag = word_edit(source, command.locate(option), option.raw, "--password-stdin")
+    else:
+        flag_start = word_edit(source, command.locate(option), option.raw, "--password-stdin")
+        value_end = word_edit(source, command.locate(value), value.raw, "")
+        flag = None
+        if flag_start is not None and value_end is not None:
+            gap = source.text[flag_start.end:value_end.start] if source else ""
+            if not gap.strip(" \t\\\n"):
+                flag = Edit(flag_start.path, flag_start.start, value_end.end, "--password-stdin")
+    return fix_of("pipe the password to --password-stdin", True, pipe, flag)

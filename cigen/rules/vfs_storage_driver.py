@@ -32,36 +32,53 @@ build:
 ```
 
 ## Fix safety
-Not fixable automatically yet; replacing `vfs` with `overlay2` keeps behaviour
-and will be offered as a safe fix.
+Safe: `vfs` becomes `overlay2`. The build produces the same image; only the
+way the daemon stores layers changes.
 """
 
 from collections.abc import Iterator
 
 from cigen.findings import Severity
+from cigen.fix import Fix, fix_of, replace_in_span, word_edit
 from cigen.jobfacts import option_values
+from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext
 from cigen.shell import Word
+from cigen.source import SourceText
 
 CODE = "CG104"
 NAME = "vfs-storage-driver"
 SEVERITY = Severity.WARNING
+FIXABLE = True
 SUMMARY = "The vfs storage driver copies every layer in full; use overlay2"
 
 
 def check(context: PipelineContext) -> Iterator[Hit]:
     message = "the `vfs` storage driver makes every layer a full copy; use `overlay2`"
     for facts in context.jobs:
+        sources = context.pipeline.sources
         driver = facts.job.variables.get("DOCKER_DRIVER")
         if driver is not None and driver.value.strip() == "vfs":
-            yield Hit(driver.span or facts.span, f"DOCKER_DRIVER: {message}", [facts.name])
+            span = driver.span or facts.span
+            yield Hit(span, f"DOCKER_DRIVER: {message}", [facts.name], _overlay(sources, span))
         for service in facts.services:
             words = [Word(argument, argument, 0) for argument in service.command]
             if any(value == "vfs" for _, value in option_values(words, "--storage-driver", "-s")):
-                yield Hit(service.command_span or service.span,
-                          f"dockerd --storage-driver: {message}", [facts.name])
+                span = service.command_span or service.span
+                yield Hit(span, f"dockerd --storage-driver: {message}", [facts.name],
+                          _overlay(sources, span))
         for command in facts.commands_named("dockerd", "dockerd-entrypoint.sh"):
             for word, value in option_values(command.words[1:], "--storage-driver", "-s"):
                 if value == "vfs":
-                    yield Hit(command.locate(word), f"dockerd --storage-driver: {message}",
-                              [facts.name])
+                    span = command.locate(word)
+                    fix = fix_of("use overlay2", True,
+                                 word_edit(sources.get(span.path), span, word.raw,
+                                           word.raw.replace("vfs", "overlay2")))
+                    yield Hit(span, f"dockerd --storage-driver: {message}", [facts.name], fix)
+
+
+def _overlay(sources: dict[str, SourceText], span: Span) -> Fix | None:
+    source = sources.get(span.path)
+    if source is None:
+        return None
+    return fix_of("use overlay2", True, replace_in_span(source, span, "vfs", "overlay2"))

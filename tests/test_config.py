@@ -1,0 +1,163 @@
+"""Configuration files, flags that mirror them, and inline suppressions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import PROJECT, Result
+
+Write = Callable[[str, str], Path]
+Cigen = Callable[..., Result]
+
+PIPELINE = """\
+build:
+  image: docker:latest
+  tags: [shell]
+  script:
+    - docker login -u u -p "$PASSWORD" registry.example.com
+    - docker build -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" .
+"""
+
+
+def rules(result: Result) -> list[str]:
+    return [finding["rule"] for finding in result.findings()]
+
+
+def test_pyproject_configuration_is_found_upward(write: Write, cigen: Cigen,
+                                                 tmp_path: Path) -> None:
+    write("pyproject.toml", """\
+[project]
+name = "demo"
+
+[tool.cigen]
+ignore = ["registry-password-argv"]
+fail-on = "error"
+
+[tool.cigen.severity]
+unpinned-docker-image = "info"
+""")
+    write("ci/.gitlab-ci.yml", PIPELINE)
+    result = cigen("lint", "--format", "json", "ci/.gitlab-ci.yml", cwd=tmp_path)
+    assert [(f["rule"], f["severity"]) for f in result.findings()] == [
+        ("unpinned-docker-image", "info")]
+    assert result.exit_code == 0
+    isolated = cigen("lint", "--format", "json", "--isolated", "ci/.gitlab-ci.yml",
+                     cwd=tmp_path)
+    assert sorted(rules(isolated)) == ["registry-password-argv", "unpinned-docker-image"]
+    assert isolated.exit_code == 1
+
+
+def test_flags_win_over_the_file(write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    write("cigen.toml", 'select = ["unpinned-docker-image"]\nfail-on = "error"\n')
+    write(".gitlab-ci.yml", PIPELINE)
+    assert rules(cigen("lint", "--format", "json", cwd=tmp_path)) == ["unpinned-docker-image"]
+    chosen = cigen("lint", "--format", "json", "--select", "CG109", "--fail-on", "warning",
+                   cwd=tmp_path)
+    assert rules(chosen) == ["registry-password-argv"]
+    assert chosen.exit_code == 1
+    extended = cigen("lint", "--format", "json", "--extend-select", "registry-password-argv",
+                     cwd=tmp_path)
+    assert sorted(rules(extended)) == ["registry-password-argv", "unpinned-docker-image"]
+
+
+def test_explicit_config_per_file_ignores_exclude_and_rule_options(
+        write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    write("lint.toml", """\
+exclude = ["vendor/**"]
+
+[per-file-ignores]
+"legacy/*.gitlab-ci.yml" = ["unpinned-docker-image"]
+
+[rules.unpinned-docker-image]
+trusted-registries = ["mirror.example.com/"]
+""")
+    write("legacy/old.gitlab-ci.yml", "a:\n  image: docker:latest\n  script: [x]\n")
+    write("vendor/lib/.gitlab-ci.yml", "a:\n  image: docker:latest\n  script: [x]\n")
+    write("new.gitlab-ci.yml", "a:\n  image: mirror.example.com/docker:stable\n  script: [x]\n"
+                               "b:\n  image: docker:stable\n  script: [x]\n")
+    result = cigen("lint", "--format", "json", "--config", "lint.toml", ".",
+                   cwd=tmp_path)
+    assert [(f["path"], f["line"]) for f in result.findings()] == [("new.gitlab-ci.yml", 5)]
+
+
+def test_bad_configuration_is_a_one_line_usage_error(write: Write, cigen: Cigen,
+                                                     tmp_path: Path) -> None:
+    write(".gitlab-ci.yml", PIPELINE)
+    config = write("cigen.toml", 'selct = ["x"]\n')
+    result = cigen("lint", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == f"cigen: error: {config}: selct: unknown key\n"
+    config.write_text('fail-on = "sometimes"\n')
+    assert cigen("lint", cwd=tmp_path).stderr.startswith(
+        f"cigen: error: {config}: fail-on: Input should be 'error', 'warning' or 'info'")
+    config.write_text('ignore = ["no-such-rule"]\n')
+    assert cigen("lint", cwd=tmp_path).stderr == (
+        f"cigen: error: {config}: ignore: unknown rule 'no-such-rule' (see `cigen rules`)\n")
+    config.write_text("[broken\n")
+    broken = cigen("lint", cwd=tmp_path)
+    assert broken.exit_code == 2 and broken.stderr.count("\n") == 1
+    assert "Traceback" not in broken.stderr
+    assert cigen("lint", "--config", "nope.toml", cwd=tmp_path).stderr == (
+        "cigen: error: --config nope.toml: no such file\n")
+
+
+def test_schema_of_the_configuration_is_current() -> None:
+    from cigen.settings import schema_text
+
+    checked_in = (PROJECT / "schemas" / "cigen-config.schema.json").read_text()
+    assert checked_in == schema_text(), "run: python -m cigen.settings > " \
+                                        "schemas/cigen-config.schema.json"
+    document = json.loads(checked_in)
+    assert "select" in document["properties"]
+    assert document["additionalProperties"] is False
+
+
+# -- suppressions ----------------------------------------------------------------------
+
+
+def test_inline_and_file_suppressions(write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    write(".gitlab-ci.yml", """\
+# cigen: ignore-file[unpinned-docker-image] images come from a pinned mirror
+build:
+  image: docker:latest
+  tags: [shell]
+  script:
+    # cigen: ignore[registry-password-argv] token is short-lived
+    - docker login -u u -p "$PASSWORD" registry.example.com
+    - docker login -u u -p "$OTHER" registry.example.com  # cigen: ignore[CG109]
+    - docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA"  # cigen: ignore[ref-name-tag] stale
+    - echo hi  # cigen: ignore[no-such-rule]
+""")
+    result = cigen("lint", "--format", "json", "--fail-on", "info", cwd=tmp_path)
+    assert [(f["rule"], f["line"], f["message"]) for f in result.findings()] == [
+        ("unused-suppression", 9, "`ignore[ref-name-tag]` suppresses nothing here; remove it"),
+        ("unused-suppression", 10, "no rule named no-such-rule (see `cigen rules`)"),
+    ]
+    assert result.exit_code == 1
+    assert cigen("lint", cwd=tmp_path).exit_code == 0  # unused suppressions are info
+    reasons = cigen("lint", "--format", "json", "--require-reason", "--select",
+                    "missing-suppression-reason", cwd=tmp_path)
+    assert [(f["rule"], f["line"]) for f in reasons.findings()] == [
+        ("missing-suppression-reason", 8), ("missing-suppression-reason", 10)]
+    audit = cigen("lint", "--format", "json", "--no-ignores", cwd=tmp_path)
+    assert sorted(rules(audit)) == ["registry-password-argv", "registry-password-argv",
+                                    "unpinned-docker-image"]
+
+
+def test_suppressions_in_included_files_and_runner_configs(write: Write, cigen: Cigen,
+                                                          tmp_path: Path) -> None:
+    write("ci/dind.yml", ".dind:\n  services:\n"
+                         "    - docker:29.1-dind  # cigen: ignore[privileged-dind] own runner\n"
+                         "  variables: {DOCKER_TLS_CERTDIR: /certs}\n")
+    write(".gitlab-ci.yml", "include: ci/dind.yml\nbuild:\n  extends: .dind\n"
+                            "  script: [docker info]\n")
+    write("config.toml", '[[runners]]\n  name = "dind"\n  executor = "docker"\n'
+                         "  [runners.docker]\n"
+                         "    # cigen: ignore[privileged-runner] dind runner for one project\n"
+                         "    privileged = true\n"
+                         '    volumes = ["/certs/client", "/cache"]\n')
+    result = cigen("lint", "--format", "json", ".gitlab-ci.yml", "config.toml", cwd=tmp_path)
+    assert result.findings() == []
+    assert result.exit_code == 0
