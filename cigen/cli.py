@@ -73,7 +73,7 @@ def root(
 
 
 def _rule_keys(values: list[str] | None, option: str) -> frozenset[str]:
-    from cigen.rules import find_rule
+    from cigen.rules import find_rules
 
     keys: set[str] = set()
     for value in values or []:
@@ -81,10 +81,10 @@ def _rule_keys(values: list[str] | None, option: str) -> frozenset[str]:
             key = key.strip()
             if not key:
                 continue
-            rule = find_rule(key)
-            if rule is None:
+            rules = find_rules(key)
+            if not rules:
                 raise _fail(f"{option}: unknown rule '{key}' (see `cigen rules`)")
-            keys.add(rule.name)
+            keys.update(rule.name for rule in rules)
     return frozenset(keys)
 
 
@@ -291,16 +291,15 @@ def expand(
 ) -> None:
     """Print the fully merged configuration: includes, anchors, !reference, extends and
     default: applied. Problems that stop resolution go to standard error (exit 1)."""
-    from cigen.expand import expanded_config, render
-    from cigen.lint import UsageError, load_for_expand
+    from cigen.expand import ExpandError, expanded_config, load, render
 
     if output_format not in ("yaml", "json"):
         raise _fail(f"--format: expected yaml or json, not '{output_format}'")
     if root_dir is not None and not os.path.isdir(root_dir):
         raise _fail(f"--root {root_dir}: not a directory")
     try:
-        pipeline, problems = load_for_expand(path, root_dir)
-    except UsageError as error:
+        pipeline, problems = load(path, root_dir)
+    except ExpandError as error:
         raise _fail(str(error)) from None
     for problem in problems:
         typer.echo(f"{problem.span.path}:{problem.span.line}:{problem.span.column}: "

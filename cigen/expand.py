@@ -12,12 +12,51 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 from typing import Any
 
-from cigen.pipeline import GLOBAL_KEYWORDS, LEGACY_GLOBAL_DEFAULTS, Pipeline
+from cigen.includes import find_repository_root
+from cigen.pipeline import GLOBAL_KEYWORDS, LEGACY_GLOBAL_DEFAULTS, Pipeline, load_pipeline
 from cigen.positions import YMap, YSeq
+from cigen.source import LoadError, Problem, decode_source
 
 APPLIED_KEYWORDS = frozenset({"include", "default", "spec", *LEGACY_GLOBAL_DEFAULTS})
+
+
+class ExpandError(Exception):
+    """The file cannot be read at all (exit 2)."""
+
+
+def load(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
+    """Load and resolve one pipeline file (``-`` for standard input).
+
+    Returns the pipeline (``None`` when the file itself is not usable YAML) and
+    the problems that stop GitLab from resolving it; notes about includes that
+    need the network are not problems here.
+    """
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+    except FileNotFoundError:
+        raise ExpandError(f"{path}: no such file or directory") from None
+    except OSError as error:
+        raise ExpandError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        source = decode_source(raw, path)
+    except LoadError as error:
+        return None, [error.problem]
+    real = os.path.join(os.getcwd(), "stdin.yml") if path == "-" else os.path.realpath(path)
+    pipeline = load_pipeline(real, source, root or find_repository_root(real),
+                             None if os.path.isabs(path) else os.getcwd())
+    problems = [problem for problem in pipeline.problems if problem.rule != "include-unresolved"]
+    if any(problem.rule == "invalid-syntax" and problem.span.path == path
+           for problem in problems):
+        return None, problems
+    return pipeline, problems
 
 
 def plain(value: Any) -> Any:

@@ -12,9 +12,7 @@ yields no fix instead of a wrong one.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -80,6 +78,8 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    import difflib
+
     return "".join(difflib.unified_diff(before.splitlines(keepends=True),
                                         after.splitlines(keepends=True),
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
@@ -88,6 +88,8 @@ def unified_diff(path: str, before: str, after: str) -> str:
 def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` through a temporary file in the same directory,
     so a crash or a full disk leaves either the old file or the new one, whole."""
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path))
     mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".cigen-", suffix=".tmp")

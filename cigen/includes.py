@@ -32,6 +32,8 @@ class IncludeResult:
     """True when some include could not be read, so names may be defined elsewhere."""
     files: list[str] = field(default_factory=list)
     """Display paths of every file that was read, the main file first."""
+    needs_resolution: bool = False
+    """Some file has `!reference` tags or nested lists to rewrite."""
 
 
 def find_repository_root(path: str) -> str:
@@ -105,6 +107,7 @@ class IncludeResolver:
             self.result.problems.append(error.problem)
             return None
         self.result.problems.extend(loaded.problems)
+        self.result.needs_resolution |= loaded.needs_resolution
         data = loaded.data
         if data is None:
             if include_span is not None:

@@ -22,7 +22,7 @@ from cigen.findings import Finding, Severity, merge_findings
 from cigen.fix import Fix, apply_fixes, write_atomically
 from cigen.includes import find_repository_root
 from cigen.jobfacts import job_facts
-from cigen.pipeline import Pipeline, load_pipeline
+from cigen.pipeline import load_pipeline
 from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
 from cigen.runner import load_runner_config, looks_like_runner_config
@@ -325,28 +325,22 @@ def _workers(targets: list[Target]) -> int:
     return min(os.cpu_count() or 1, 4, len(targets) // (PARALLEL_MIN_FILES // 2))
 
 
-def load_for_expand(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
-    """Load and resolve one pipeline file for `cigen expand`.
+def _balanced(targets: list[Target], workers: int) -> list[list[Target]]:
+    """Targets split into ``workers`` chunks of about the same total size
+    (the work grows with the file), largest files placed first."""
+    def size(target: Target) -> int:
+        try:
+            return os.path.getsize(target.real)
+        except OSError:
+            return 0
 
-    Returns the pipeline (``None`` when the file itself cannot be read as YAML)
-    and the problems that stop GitLab from resolving it (errors only: notes about
-    network includes are not problems here).
-    """
-    target = Target(path, STDIN if path == STDIN else os.path.realpath(path), "pipeline")
-    if path != STDIN and not os.path.exists(path):
-        raise UsageError(f"{path}: no such file or directory")
-    try:
-        source = decode_source(_read(target), path)
-    except LoadError as error:
-        return None, [error.problem]
-    base_path = os.path.join(os.getcwd(), "stdin.yml") if path == STDIN else target.real
-    pipeline = load_pipeline(base_path, source, root or find_repository_root(base_path),
-                             None if os.path.isabs(path) else os.getcwd())
-    problems = [problem for problem in pipeline.problems if problem.rule != "include-unresolved"]
-    if any(problem.rule == "invalid-syntax" and problem.span.path == path
-           for problem in problems):
-        return None, problems
-    return pipeline, problems
+    chunks: list[list[Target]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for target in sorted(targets, key=size, reverse=True):
+        lightest = loads.index(min(loads))
+        chunks[lightest].append(target)
+        loads[lightest] += size(target) + 2048  # a file costs something even when small
+    return chunks
 
 
 def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
@@ -360,7 +354,7 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     workers = _workers(targets)
     if workers <= 1:
         return Linter(options).lint(targets)
-    chunks = [(targets[index::workers], options) for index in range(workers)]
+    chunks = [(chunk, options) for chunk in _balanced(targets, workers)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         results = pool.map(_lint_chunk, chunks)
     report = LintReport()

@@ -118,14 +118,16 @@ def resolve(path: str, config: YMap | None, included: IncludeResult) -> Pipeline
     if config is None:
         return Pipeline(path, YMap(), {}, included.sources, included.files, problems,
                         included.unresolved)
-    resolver = _Resolver(config, problems, included.unresolved)
+    resolver = _Resolver(config, problems, included.unresolved, included.needs_resolution)
     jobs = resolver.resolve_jobs()
     return Pipeline(path, resolver.config, jobs, included.sources, included.files, problems,
                     included.unresolved, resolver.referenced)
 
 
 class _Resolver:
-    def __init__(self, config: YMap, problems: list[Problem], unresolved: bool) -> None:
+    def __init__(self, config: YMap, problems: list[Problem], unresolved: bool,
+                 has_references: bool = True) -> None:
+        self.has_references = has_references
         self.raw = config
         self.config = config
         self.problems = problems
@@ -154,7 +156,7 @@ class _Resolver:
             else:
                 top.copy_entry(self.raw, key)
         self.config = top
-        resolved_top = self._resolve_references(top, ())
+        resolved_top = self._resolve_references(top, ()) if self.has_references else top
         self.config = resolved_top
         defaults = self._defaults()
         global_variables = self._variables(resolved_top.get("variables"), resolved_top,

@@ -100,12 +100,3 @@ class Reference:
 
     path: list[str]
     span: Span
-
-
-def span_of_item(container: Any, key: Any) -> Span | None:
-    """Span of ``container[key]`` for either container type."""
-    if isinstance(container, YMap):
-        return container.span_of(key)
-    if isinstance(container, YSeq) and isinstance(key, int):
-        return container.span_at(key)
-    return None

@@ -7,24 +7,21 @@ every violation is turned into a finding at the file, line and column of the
 offending key or value, with a message a person understands (``unknown keyword
 'scirpt' in job 'build' (did you mean 'script'?)``) instead of a JSON path.
 
-Two validators share the work, because schema checks run on every commit:
-a validator compiled to Python code by ``fastjsonschema`` answers "valid or
-not" in microseconds and is cached on disk per schema version (compiling it
-takes longer than linting a file); only for documents it rejects does
-``jsonschema-rs`` enumerate every violation with its instance path. A
-``oneOf``/``anyOf`` failure is collapsed into the branch that came closest.
+Validation goes through ``jsonschema-rs``, a compiled validator: it checks
+the whole corpus of real pipelines in a few milliseconds where the pure-Python
+``jsonschema`` needs half a second, and lists every violation with its
+instance path. A ``oneOf``/``anyOf`` failure is collapsed into the branch that
+came closest to matching.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import importlib.util
 import json
 import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -50,56 +47,9 @@ def gitlab_schema_path() -> str:
 
 
 @cache
-def _schema_text() -> str:
-    with open(gitlab_schema_path(), encoding="utf-8") as handle:
-        return handle.read()
-
-
-@cache
 def gitlab_schema() -> dict[str, Any]:
-    return json.loads(_schema_text())  # type: ignore[no-any-return]
-
-
-def _cache_directory() -> str:
-    configured = os.environ.get("CIGEN_CACHE_DIR")
-    if configured:
-        return configured
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "cigen")
-
-
-@cache
-def _fast_validate() -> Callable[[Any], Any]:
-    """The compiled validity check; raises on the first violation."""
-    import fastjsonschema
-
-    text = _schema_text()
-    digest = hashlib.sha256(f"{fastjsonschema.VERSION}\0{text}".encode()).hexdigest()[:20]
-    directory = _cache_directory()
-    path = os.path.join(directory, f"gitlab_ci_schema_{digest}.py")
-    if not os.path.exists(path):
-        # use_default=False: the generated code would otherwise write schema
-        # defaults into the document it checks.
-        code = fastjsonschema.compile_to_code(json.loads(text), formats={}, use_default=False)
-        code = "from decimal import Decimal\n" + code
-        # The first function generated is the schema's root; give it a fixed name.
-        root = re.search(r"^def (validate\w*)\(", code, re.M)
-        code += f"\n\ncigen_validate = {root.group(1) if root else 'validate'}\n"
-        try:
-            os.makedirs(directory, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as output:
-                output.write(code)
-            os.replace(temporary, path)
-        except OSError:  # an unwritable cache only costs time
-            namespace: dict[str, Any] = {}
-            exec(compile(code, "<gitlab-ci schema>", "exec"), namespace)
-            return namespace["cigen_validate"]  # type: ignore[no-any-return]
-    spec = importlib.util.spec_from_file_location(f"_cigen_gitlab_schema_{digest}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cigen_validate  # type: ignore[no-any-return]
+    with open(gitlab_schema_path(), encoding="utf-8") as handle:
+        return json.load(handle)  # type: ignore[no-any-return]
 
 
 @cache
@@ -109,16 +59,6 @@ def _full_validator() -> Any:
     # Formats are not checked: `url: https://$CI_ENVIRONMENT_SLUG.example.com` is
     # a fine GitLab value and not a URI until the variable is expanded.
     return jsonschema_rs.validator_for(gitlab_schema(), validate_formats=False)
-
-
-def _is_valid(instance: Any) -> bool:
-    import fastjsonschema
-
-    try:
-        _fast_validate()(instance)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
 
 
 # -- turning violations into findings ------------------------------------------------
@@ -326,13 +266,14 @@ def script_mapping_paths(config: YMap) -> Iterator[tuple[list[str | int], YMap]]
 
 def validate(config: YMap, path: str) -> list[Problem]:
     """Schema problems of a resolved top-level configuration."""
-    if _is_valid(config):
+    validator = _full_validator()
+    if validator.is_valid(config):
         return []
     fallback = config.span or Span(path, 1, 1, 1, 1)
     pitfalls = [item_path for item_path, _ in script_mapping_paths(config)]
     problems: list[Problem] = []
     seen: set[tuple[str, Span, str]] = set()
-    for error in _full_validator().iter_errors(config):
+    for error in validator.iter_errors(config):
         instance_path = list(error.instance_path)
         if any(instance_path[:len(pitfall)] == pitfall or (pitfall[:len(instance_path)]
                == instance_path and len(instance_path) >= 2) for pitfall in pitfalls):

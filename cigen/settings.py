@@ -13,7 +13,6 @@ pydantic is imported only when a configuration file exists.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +144,8 @@ def _has_cigen_table(path: str, name: str) -> bool:
 
 def load_settings(path: str) -> Settings:
     """Read and validate a configuration file; raises :class:`ConfigError`."""
+    import tomllib
+
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)

@@ -95,6 +95,8 @@ class LoadedYaml:
     problems: list[Problem] = field(default_factory=list)
     document_span: Span | None = None
     """Where the configuration's top-level value was written."""
+    needs_resolution: bool = False
+    """It has `!reference` tags or lists inside lists, which resolution rewrites."""
 
 
 def decode_source(raw: bytes, path: str) -> SourceText:
@@ -257,7 +259,8 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     root: list[tuple[Any, Span]] = []
     # Values the document expands to, counting every alias as a full copy.
     expanded = 0
-    make_span = Span
+    needs_resolution = False
+    new_tuple = tuple.__new__
     scalar_value = _scalar_value
 
     try:
@@ -272,21 +275,23 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
             if kind is scalar_event:
                 start, end = event.start_mark, event.end_mark
                 style = event.style or ""
-                span = make_span(path, start.line + 1, start.column + 1, end.line + 1,
-                                 end.column + 1, style)
+                # tuple.__new__ skips the named tuple's Python-level constructor: one
+                # span is made for every value, so this is the loader's hot spot.
+                span = new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1,
+                                        end.column + 1, style))
                 text = event.value
                 tag = event.tag
                 if tag == "!reference":
                     raise LoadError(Problem("invalid-syntax",
                                             "!reference needs a sequence: !reference [job, key]",
                                             span))
-                if style:
+                if frame is not None and frame.is_map and len(frame.entries) % 4 == 0:
+                    # A key: kept as written (GitLab's job names and keywords are text).
+                    value = _MERGE if text == "<<" and not style else text
+                elif style:
                     value = text if tag is None else scalar_value(text, tag, False)
                 else:
                     value = scalar_value(text, tag, True)
-                    if text == "<<" and frame is not None and frame.is_map \
-                            and len(frame.entries) % 4 == 0:
-                        value = _MERGE
                 expanded += 1
                 if event.anchor:
                     anchors[event.anchor] = (value, 1, 0, span)
@@ -314,6 +319,9 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                     value.item_spans = done.entries[1::2]
                     if done.tag == "!reference":
                         value = _build_reference(value, span)
+                        needs_resolution = True
+                    elif frame is not None and not frame.is_map:
+                        needs_resolution = True  # a list in a list: script lines flatten
                 if done.anchor:
                     anchors[done.anchor] = (value, expanded - done.expanded_at_start + 1,
                                             done.height, span)
@@ -339,6 +347,8 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                 if frame is None:
                     root.append((value, target_span))
                 else:
+                    if isinstance(value, YSeq) and not frame.is_map:
+                        needs_resolution = True
                     if height + 1 > frame.height:
                         frame.height = height + 1
                     frame.entries.append(value)
@@ -371,7 +381,7 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                 "more than one YAML document; GitLab accepts one, or a `spec:` header and one",
                 documents[2 if has_header else 1][1]))
     document_span = documents[-1][1] if documents else None
-    return LoadedYaml(source, data, header, problems, document_span)
+    return LoadedYaml(source, data, header, problems, document_span, needs_resolution)
 
 
 class _MergeKey:
@@ -414,7 +424,10 @@ def _build_map(entries: list[Any], span: Span, problems: list[Problem]) -> YMap:
     merges: list[YMap] = []
     first_spans: dict[Any, Span] = {}
     for index in range(0, len(entries) - 3, 4):
-        key, key_span, value, value_span = entries[index:index + 4]
+        key = entries[index]
+        key_span = entries[index + 1]
+        value = entries[index + 2]
+        value_span = entries[index + 3]
         if key is _MERGE:
             sources = value if isinstance(value, YSeq) else [value]
             for source in sources:

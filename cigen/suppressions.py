@@ -28,17 +28,15 @@ class Suppression:
     rules: frozenset[str]
     reason: str
     whole_file: bool
-    standalone: bool
-    """The comment is alone on its line, so it covers the next line."""
+    last_line: int
+    """The last line it covers: its own line, or, for a comment alone on its line,
+    the whole next entry (a block scalar or continued command included)."""
     used: bool = False
 
     def covers(self, finding: Finding) -> bool:
         if finding.rule not in self.rules and finding.code not in self.rules:
             return False
-        if self.whole_file:
-            return True
-        line = finding.span.line
-        return line == self.line or (self.standalone and line == self.line + 1)
+        return self.whole_file or self.line <= finding.span.line <= self.last_line
 
 
 @dataclass(slots=True)
@@ -50,7 +48,8 @@ class SuppressionIndex:
             self.by_path.setdefault(source.path, [])
             return
         found = []
-        for number, line in enumerate(source.text.split("\n"), start=1):
+        lines = source.text.split("\n")
+        for number, line in enumerate(lines, start=1):
             if "cigen:" not in line:
                 continue
             match = DIRECTIVE.search(line)
@@ -58,10 +57,11 @@ class SuppressionIndex:
                 continue
             rules = frozenset(rule.strip() for rule in match.group("rules").split(",")
                               if rule.strip())
+            standalone = line[:match.start()].strip() == ""
             found.append(Suppression(
                 source.path, number, rules, match.group("reason").strip(),
                 match.group("kind") == "ignore-file",
-                standalone=line[:match.start()].strip() == ""))
+                _entry_end(lines, number) if standalone else number))
         self.by_path[source.path] = found
 
     def filter(self, findings: list[Finding]) -> list[Finding]:
@@ -77,6 +77,31 @@ class SuppressionIndex:
 
     def all(self) -> list[Suppression]:
         return [item for items in self.by_path.values() for item in items]
+
+
+def _entry_end(lines: list[str], comment_line: int) -> int:
+    """The last line of the entry after a standalone comment on ``comment_line``
+    (1-based): the next non-comment line and the lines indented deeper below it."""
+    index = comment_line  # 0-based index of the line after the comment
+    while index < len(lines) and (not lines[index].strip()
+                                  or lines[index].lstrip().startswith("#")):
+        index += 1
+    if index >= len(lines):
+        return comment_line + 1
+    start = lines[index]
+    indent = len(start) - len(start.lstrip())
+    # A list item's own content is indented past its dash.
+    if start.lstrip().startswith("- "):
+        indent += 1
+    end = index
+    for following in range(index + 1, len(lines)):
+        text = lines[following]
+        if not text.strip():
+            continue
+        if len(text) - len(text.lstrip()) <= indent or text.lstrip().startswith("#"):
+            break
+        end = following
+    return end + 1
 
 
 def directive_span(suppression: Suppression, source: SourceText) -> Span:

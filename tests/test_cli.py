@@ -101,6 +101,9 @@ def test_select_and_ignore_by_name_or_code(write: Write, cigen: Cigen) -> None:
                     cwd=path.parent)
     assert ignored.rules() == []
     assert ignored.exit_code == 0
+    prefix = cigen("lint", "--format", "json", "--select", "CG1", cwd=path.parent)
+    assert sorted(prefix.rules()) == ["ref-name-tag", "registry-password-argv"]
+    assert cigen("lint", "--format", "json", "--select", "CG2", cwd=path.parent).rules() == []
     unknown = cigen("lint", "--select", "nope", cwd=path.parent)
     assert unknown.exit_code == 2
     assert unknown.stderr == "cigen: error: --select: unknown rule 'nope' (see `cigen rules`)\n"

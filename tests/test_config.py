@@ -161,3 +161,23 @@ def test_suppressions_in_included_files_and_runner_configs(write: Write, cigen: 
     result = cigen("lint", "--format", "json", ".gitlab-ci.yml", "config.toml", cwd=tmp_path)
     assert result.findings() == []
     assert result.exit_code == 0
+
+
+def test_standalone_suppression_covers_the_whole_next_entry(write: Write, cigen: Cigen,
+                                                             tmp_path: Path) -> None:
+    write(".gitlab-ci.yml", """\
+build:
+  image: docker:29.1-cli
+  services:
+    - docker:29.1-dind  # cigen: ignore[privileged-dind] dedicated runner for this project
+  variables:
+    DOCKER_TLS_CERTDIR: "/certs"
+  script:
+    # cigen: ignore[missing-cache-from] a clean build on purpose
+    - >
+      docker build --pull
+      -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA" .
+    - docker build -t "$CI_REGISTRY_IMAGE:other" other/
+""")
+    result = cigen("lint", "--format", "json", "--fail-on", "info", cwd=tmp_path)
+    assert [(f["rule"], f["line"]) for f in result.findings()] == [("missing-cache-from", 12)]

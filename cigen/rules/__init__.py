@@ -129,6 +129,17 @@ def rules_by_name() -> dict[str, Rule]:
     return {rule.name: rule for rule in all_rules()}
 
 
+def find_rules(key: str) -> list[Rule]:
+    """Rules named by ``key``: a name, a code, or a code prefix (``CG1`` = CG100-CG199)."""
+    rule = find_rule(key)
+    if rule is not None:
+        return [rule]
+    prefix = key.upper()
+    if len(prefix) > 2 and prefix.startswith("CG") and prefix[2:].isdigit():
+        return [rule for rule in all_rules() if rule.code.startswith(prefix)]
+    return []
+
+
 def find_rule(key: str) -> Rule | None:
     """A rule by name or code (case-insensitive for codes)."""
     by_name = rules_by_name()
