@@ -5,8 +5,6 @@ the report modules. Exit codes: 0 nothing at or above the failure threshold,
 1 findings at or above it, 2 usage or I/O errors.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from enum import StrEnum
@@ -92,7 +90,7 @@ def _lint_options(targets: list[str], config: str | None, isolated: bool, *,
                   root: str | None, select: list[str] | None, extend_select: list[str] | None,
                   ignore: list[str] | None, exclude: list[str] | None, no_ignores: bool,
                   stdin_filename: str | None, unsafe_fixes: bool, require_reason: bool,
-                  ) -> tuple[LintOptions, str | None]:
+                  ) -> tuple['LintOptions', str | None]:
     """The options in force: the configuration file's keys, with the flags on top."""
     from cigen.findings import Severity
     from cigen.lint import LintOptions

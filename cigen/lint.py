@@ -9,7 +9,6 @@ suppressions and merges findings that several jobs share. It never writes.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import sys
@@ -320,6 +319,8 @@ def _lint_chunk(job: tuple[list[Target], LintOptions]) -> tuple[list[Finding], l
 def _workers(targets: list[Target]) -> int:
     if len(targets) < PARALLEL_MIN_FILES or any(target.real == STDIN for target in targets):
         return 1
+    import multiprocessing
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(os.cpu_count() or 1, 4, len(targets) // (PARALLEL_MIN_FILES // 2))
@@ -354,6 +355,8 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     workers = _workers(targets)
     if workers <= 1:
         return Linter(options).lint(targets)
+    import multiprocessing
+
     chunks = [(chunk, options) for chunk in _balanced(targets, workers)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         results = pool.map(_lint_chunk, chunks)
