@@ -4,7 +4,10 @@ This module finds the files to check (``.gitlab-ci.yml``, ``*.gitlab-ci.yml``
 and runner ``config.toml`` files below a directory, or ``-`` for standard
 input), loads each one once, runs every selected rule on the resolved model,
 turns loader and resolver problems into findings, applies inline
-suppressions and merges findings that several jobs share. It never writes.
+suppressions, configuration and severity overrides, and merges findings that
+several jobs share. Large batches are split across forked processes. With
+`--fix` it applies the rules' fixes round by round (:func:`fix_paths`); that
+is the only path that writes, through :mod:`cigen.fix`.
 """
 
 from __future__ import annotations
