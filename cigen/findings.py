@@ -32,7 +32,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Finding:
     code: str
     rule: str

@@ -26,7 +26,7 @@ BUILD_COMMANDS = (["build"], ["image", "build"], ["builder", "build"], ["buildx"
                   ["buildx", "b"], ["bud"])
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class ImageOutput:
     command: Command
     word: Word

@@ -23,7 +23,7 @@ from cigen.source import LoadError, Problem, SourceText, decode_source, parse_ya
 MAX_INCLUDES = 150
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class IncludeResult:
     config: YMap
     sources: dict[str, SourceText] = field(default_factory=dict)

@@ -32,7 +32,7 @@ RAW_REF_VARIABLES = ("CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
                      "CI_BUILD_REF_NAME", "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class ImageRef:
     """A container image named in ``image:`` or ``services:``."""
 
@@ -317,7 +317,7 @@ class JobFacts:
         return self.uses_dind or re.match(r"^tcp://docker(:\d+)?/?$", self.docker_host) is not None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class DockerBuild:
     command: Command
     arguments: list[Word]

@@ -43,7 +43,7 @@ class UsageError(Exception):
     """A problem with how cigen was called or with reading a path (exit 2)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Target:
     display: str
     real: str
@@ -51,7 +51,7 @@ class Target:
     """``pipeline`` or ``runner``."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class LintOptions:
     """What to check and how, from the flags and the configuration file."""
 
@@ -87,7 +87,7 @@ def _glob_match(pattern: str, path: str, base: str) -> bool:
     return re.fullmatch(regex, relative) is not None or \
         re.fullmatch(regex, os.path.basename(relative)) is not None
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class LintReport:
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -322,10 +322,6 @@ def _lint_chunk(job: tuple[list[Target], LintOptions]) -> tuple[list[Finding], l
 def _workers(targets: list[Target]) -> int:
     if len(targets) < PARALLEL_MIN_FILES or any(target.real == STDIN for target in targets):
         return 1
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
     return min(os.cpu_count() or 1, 4, len(targets) // (PARALLEL_MIN_FILES // 2))
 
 
@@ -351,18 +347,17 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     """Lint every file the paths name; large batches are split across processes.
 
     Files are independent (each resolves its own includes), so a batch is cut
-    into interleaved chunks linted by forked workers, which share the parent's
-    imported modules, and the findings are merged as one run would have.
+    into chunks of similar size linted in forked processes, and the findings
+    are merged as one run would have.
     """
     targets = discover(paths, options)
     workers = _workers(targets)
     if workers <= 1:
         return Linter(options).lint(targets)
-    import multiprocessing
+    from cigen.parallel import map_in_forks
 
     chunks = [(chunk, options) for chunk in _balanced(targets, workers)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        results = pool.map(_lint_chunk, chunks)
+    results = map_in_forks(_lint_chunk, chunks)
     report = LintReport()
     findings: list[Finding] = []
     order = {target.display: index for index, target in enumerate(targets)}
@@ -378,7 +373,7 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
 MAX_FIX_ROUNDS = 5
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class FixOutcome:
     """What `--fix` (or `--diff`) did: the report of what remains, and each changed file."""
 

@@ -46,7 +46,7 @@ class _Unresolved:
 UNRESOLVED = _Unresolved()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Variable:
     name: str
     value: str
@@ -54,7 +54,7 @@ class Variable:
     expand: bool = True
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Job:
     """One job (or hidden template) after extends, references and defaults."""
 
@@ -74,7 +74,7 @@ class Job:
         return self.config.span
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Pipeline:
     path: str
     config: YMap

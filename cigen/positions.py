@@ -94,7 +94,7 @@ class YSeq(list[Any]):
         return self.span
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Reference:
     """An unresolved ``!reference [job, key, ...]`` tag."""
 

@@ -29,7 +29,7 @@ def looks_like_runner_config(text: str) -> bool:
     return RUNNERS_HEADER.search(text) is not None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Runner:
     index: int
     settings: dict[str, Any]
@@ -76,7 +76,7 @@ class Runner:
         return found
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class RunnerConfig:
     path: str
     source: SourceText

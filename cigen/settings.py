@@ -28,7 +28,7 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; reported as a usage error (exit 2)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Settings:
     """The configuration in force, with every key resolved to a value."""
 

@@ -38,7 +38,7 @@ class Word(NamedTuple):
     """Character offset of the word in the script text."""
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Command:
     words: list[Word]
     assignments: dict[str, str]
@@ -235,7 +235,7 @@ class Locator:
         return self._found(line, column, word)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class _State:
     """Shell state carried across the script lines of one job."""
 

@@ -26,7 +26,7 @@ MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 500_000
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Problem:
     """Something wrong with the input, reported as a finding of ``rule``."""
 
@@ -43,7 +43,7 @@ class LoadError(Exception):
         self.problem = problem
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class SourceText:
     """The text of one file, with a line index for offset lookups."""
 
@@ -87,7 +87,7 @@ class SourceText:
         return self.text[starts[line - 1]:end]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class LoadedYaml:
     source: SourceText
     data: Any

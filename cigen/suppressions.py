@@ -20,7 +20,7 @@ DIRECTIVE = re.compile(
     r"#\s*cigen:\s*(?P<kind>ignore-file|ignore)\[(?P<rules>[^\]]*)\](?P<reason>[^#\n]*)")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Suppression:
     path: str
     line: int
@@ -39,7 +39,7 @@ class Suppression:
         return self.whole_file or self.line <= finding.span.line <= self.last_line
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class SuppressionIndex:
     by_path: dict[str, list[Suppression]] = field(default_factory=dict)
 

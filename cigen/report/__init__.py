@@ -17,7 +17,7 @@ from cigen.findings import Severity
 from cigen.lint import LintReport
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class RenderOptions:
     colour: bool = False
     """Terminal colours (text only)."""

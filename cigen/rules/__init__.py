@@ -58,7 +58,7 @@ RULE_MODULES = (
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Hit:
     """One occurrence a rule found: where, what, and which jobs it affects."""
 
@@ -68,7 +68,7 @@ class Hit:
     fix: Fix | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class PipelineContext:
     pipeline: Pipeline
     jobs: list[JobFacts]
@@ -91,7 +91,7 @@ class PipelineContext:
         yield from ((image, []) for image in global_images(self.pipeline))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Rule:
     code: str
     name: str
