@@ -5,7 +5,8 @@ Usage (from the project root, with cigen and check-jsonschema installed):
 
     python bench/lint_speed.py [--corpus DIR] [--runs N]
 
-It times, as separate processes (what a pre-commit hook pays):
+It times, as separate processes (what a pre-commit hook pays), the two tools
+alternately:
   * the whole corpus in one call, for both tools;
   * one typical file (the median-sized one), for both tools;
 and prints the medians and the ratios. The targets are a ratio of at most
@@ -33,15 +34,23 @@ ENVIRONMENT = {key: value for key, value in os.environ.items()
                if key != "PYTHONDONTWRITEBYTECODE"}
 
 
-def median_seconds(command: list[str], cwd: str, runs: int) -> float:
-    times = []
+def run_seconds(command: list[str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=ENVIRONMENT, check=False)
+    return time.perf_counter() - start
+
+
+def compare(ours: list[str], theirs: list[str], cwd: str, runs: int) -> tuple[float, float]:
+    """Median seconds of both commands, run alternately so that drift in the
+    machine's load affects both alike; the first pair is a warm-up."""
+    our_times, their_times = [], []
     for run in range(runs + 1):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=ENVIRONMENT, check=False)
-        if run:  # the first run is a warm-up (file cache, bytecode)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        ours_now, theirs_now = run_seconds(ours, cwd), run_seconds(theirs, cwd)
+        if run:
+            our_times.append(ours_now)
+            their_times.append(theirs_now)
+    return statistics.median(our_times), statistics.median(their_times)
 
 
 def main() -> int:
@@ -64,8 +73,8 @@ def main() -> int:
     reference = [checker, "--builtin-schema", "vendor.gitlab-ci"]
     rows = []
     for label, names in (("whole corpus", files), (f"one file ({typical})", [typical])):
-        ours = median_seconds([cigen, "lint", "--format", "json", *names], corpus, args.runs)
-        theirs = median_seconds([*reference, *names], corpus, args.runs)
+        ours, theirs = compare([cigen, "lint", "--format", "json", *names], [*reference, *names],
+                               corpus, args.runs)
         rows.append((label, len(names), ours, theirs))
     print(f"{'case':<32} {'files':>5} {'cigen':>9} {'check-jsonschema':>17} {'ratio':>6}")
     for label, count, ours, theirs in rows:

@@ -20,7 +20,7 @@ from cigen.positions import Span
 from cigen.source import SourceText
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Edit:
     path: str
     start: int
@@ -29,7 +29,7 @@ class Edit:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Fix:
     edits: tuple[Edit, ...]
     safe: bool

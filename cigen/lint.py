@@ -27,7 +27,6 @@ from cigen.jobfacts import job_facts
 from cigen.pipeline import load_pipeline
 from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
-from cigen.runner import load_runner_config, looks_like_runner_config
 from cigen.source import LoadError, Problem, SourceText, decode_source, parse_yaml
 from cigen.suppressions import SuppressionIndex, directive_span
 
@@ -140,6 +139,8 @@ def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[T
 
 
 def _is_runner_file(path: str) -> bool:
+    from cigen.runner import looks_like_runner_config
+
     try:
         with open(path, "rb") as handle:
             head = handle.read(256 * 1024)
@@ -253,8 +254,11 @@ class Linter:
             self.add_problem(error.problem)
             return
         kind = target.kind
-        if target.display == STDIN and looks_like_runner_config(source.text):
-            kind = "runner"
+        if target.display == STDIN:
+            from cigen.runner import looks_like_runner_config
+
+            if looks_like_runner_config(source.text):
+                kind = "runner"
         if kind == "runner":
             self._lint_runner(source)
         else:
@@ -270,6 +274,8 @@ class Linter:
             self.report.internal_errors.append(f"{where}: rule {rule.name} failed: {detail}")
 
     def _lint_runner(self, source: SourceText) -> None:
+        from cigen.runner import load_runner_config
+
         self.sources[source.path] = source
         self.suppressions.add_source(source)
         try:

@@ -262,6 +262,7 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     needs_resolution = False
     new_tuple = tuple.__new__
     scalar_value = _scalar_value
+    plain_scalar = _plain_scalar
 
     try:
         next_event = _event_source(source.text)
@@ -280,7 +281,8 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                 span = new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1,
                                         end.column + 1, style))
                 text = event.value
-                tag = event.tag
+                # `ctag`, not the `tag` property: the property costs a call per value.
+                tag = None if event.ctag is None else str(event.ctag)
                 if tag == "!reference":
                     raise LoadError(Problem("invalid-syntax",
                                             "!reference needs a sequence: !reference [job, key]",
@@ -290,6 +292,8 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                     value = _MERGE if text == "<<" and not style else text
                 elif style:
                     value = text if tag is None else scalar_value(text, tag, False)
+                elif tag is None:
+                    value = plain_scalar(text)
                 else:
                     value = scalar_value(text, tag, True)
                 expanded += 1
@@ -304,7 +308,8 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                 if len(stack) >= MAX_DEPTH:
                     raise _too_deep(_span(path, event.start_mark, event.end_mark))
                 expanded += 1
-                frame = _Frame(kind is mapping_start, event.anchor, event.tag, event.start_mark,
+                frame = _Frame(kind is mapping_start, event.anchor,
+                               None if event.ctag is None else str(event.ctag), event.start_mark,
                                expanded)
                 stack.append(frame)
             elif kind in collection_end:

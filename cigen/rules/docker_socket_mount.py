@@ -41,13 +41,18 @@ build:
 No fix: the runner's set-up has to change with it.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from cigen.findings import Severity
 from cigen.jobfacts import docker_arguments, option_values
 from cigen.rules import Hit, PipelineContext
-from cigen.runner import RunnerConfig
+
+if TYPE_CHECKING:
+    from cigen.runner import RunnerConfig
 
 CODE = "CG102"
 NAME = "docker-socket-mount"

@@ -40,11 +40,16 @@ projects that need it, tag it, and say so with a suppression.
 No fix: the jobs that rely on it would stop working.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from cigen.findings import Severity
 from cigen.rules import Hit
-from cigen.runner import RunnerConfig
+
+if TYPE_CHECKING:
+    from cigen.runner import RunnerConfig
 
 CODE = "CG201"
 NAME = "privileged-runner"

@@ -37,11 +37,16 @@ unauthenticated daemon on port 2375.
 No fix yet: adding the volume is safe, and will be offered.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from cigen.findings import Severity
 from cigen.rules import Hit
-from cigen.runner import RunnerConfig
+
+if TYPE_CHECKING:
+    from cigen.runner import RunnerConfig
 
 CODE = "CG202"
 NAME = "runner-dind-certs-volume"
