@@ -28,7 +28,7 @@ from cigen.pipeline import load_pipeline
 from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
 from cigen.source import LoadError, Problem, SourceText, decode_source, parse_yaml
-from cigen.suppressions import SuppressionIndex, directive_span
+from cigen.suppressions import SuppressionIndex, directive_span, removal
 
 PIPELINE_SUFFIXES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__",
@@ -238,8 +238,9 @@ class Linter:
                 found.append(self._finding(unused, f"no rule named {', '.join(unknown)} "
                                            "(see `cigen rules`)", span, []))
             elif not suppression.used and suppression.rules <= selected:
+                fix = Fix((removal(suppression, source),), True, "remove the comment")
                 found.append(self._finding(unused, f"`ignore[{listed}]` suppresses nothing "
-                                           "here; remove it", span, []))
+                                           "here; remove it", span, [], fix))
         return found
 
     def lint_target(self, target: Target) -> None:

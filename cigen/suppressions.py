@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from cigen.findings import Finding
+from cigen.fix import Edit
 from cigen.positions import Span
 from cigen.source import SourceText
 
@@ -102,6 +103,19 @@ def _entry_end(lines: list[str], comment_line: int) -> int:
             break
         end = following
     return end + 1
+
+
+def removal(suppression: Suppression, source: SourceText) -> Edit:
+    """The edit that deletes a suppression comment: its whole line when it stands
+    alone, else the comment and the blanks before it."""
+    line_start = source.offset(suppression.line, 1)
+    text = source.line_text(suppression.line)
+    if suppression.last_line != suppression.line or text.lstrip().startswith("#"):
+        end = line_start + len(text) + (1 if line_start + len(text) < len(source.text) else 0)
+        return Edit(source.path, line_start, end, "")
+    comment = directive_span(suppression, source).column - 1
+    code_end = len(text[:comment].rstrip())
+    return Edit(source.path, line_start + code_end, line_start + len(text.rstrip("\r")), "")
 
 
 def directive_span(suppression: Suppression, source: SourceText) -> Span:

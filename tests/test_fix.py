@@ -185,3 +185,35 @@ def test_real_files(number: str, cigen: Cigen, tmp_path: Path) -> None:
     cigen("lint", "--fix", "--select", "registry-password-argv,ref-name-tag", path.name,
           cwd=tmp_path)
     assert path.read_bytes() == snapshot
+
+
+def test_script_line_mapping_is_quoted(write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    path = write(".gitlab-ci.yml", """\
+upload:
+  script:
+    - curl -H "JOB-TOKEN: $CI_JOB_TOKEN" --upload-file it's.tgz "$URL"  # keep me
+""")
+    result = cigen("lint", "--fix", cwd=tmp_path)
+    assert path.read_text() == """\
+upload:
+  script:
+    - 'curl -H "JOB-TOKEN: $CI_JOB_TOKEN" --upload-file it''s.tgz "$URL"'  # keep me
+"""
+    assert result.exit_code == 0, result.stdout
+
+
+def test_unused_suppressions_are_removed(write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    path = write(".gitlab-ci.yml", """\
+build:
+  image: docker:29.1-cli  # cigen: ignore[unpinned-docker-image] pinned by the mirror
+  # cigen: ignore[registry-password-argv] no longer needed
+  script:
+    - docker info  # cigen: ignore[no-such-rule] a typo stays for a person
+""")
+    cigen("lint", "--fix", cwd=tmp_path)
+    assert path.read_text() == """\
+build:
+  image: docker:29.1-cli
+  script:
+    - docker info  # cigen: ignore[no-such-rule] a typo stays for a person
+"""

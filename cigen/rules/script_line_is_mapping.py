@@ -27,18 +27,24 @@ upload:
 ```
 
 ## Fix safety
-No fix yet; quoting the line keeps its meaning and will be offered.
+Safe: the line is wrapped in single quotes (quotes inside it doubled), so
+YAML reads exactly the text that was written as one string, the command the
+author meant. Offered for one-line items.
 """
 
 from collections.abc import Iterator
 
 from cigen.findings import Severity
+from cigen.fix import Edit, Fix, fix_of
+from cigen.positions import Span, YMap
 from cigen.rules import Hit, PipelineContext
 from cigen.schema import script_mapping_paths
+from cigen.source import SourceText
 
 CODE = "CG304"
 NAME = "script-line-is-mapping"
 SEVERITY = Severity.ERROR
+FIXABLE = True
 SUMMARY = "A script line with an unquoted ': ' became a YAML mapping, not a command"
 
 
@@ -53,4 +59,18 @@ def check(context: PipelineContext) -> Iterator[Hit]:
         yield Hit(span,
                   f"this {path[1]} line is a YAML mapping, not a command: the ': ' after "
                   f"`{str(key)[-20:]}` splits it into a key and a value; quote the whole line",
-                  [] if job.startswith(".") else [job])
+                  [] if job.startswith(".") else [job],
+                  _quote_fix(context.pipeline.sources.get(span.path), item, key, span))
+
+
+def _quote_fix(source: SourceText | None, item: YMap, key: str, key_span: Span) -> Fix | None:
+    value_span = item.value_spans.get(key)
+    if source is None or value_span is None or not isinstance(item[key], str | None):
+        return None
+    if key_span.style or value_span.style or value_span.end_line != key_span.line:
+        return None
+    start = source.offset(key_span.line, key_span.column)
+    end = source.offset(value_span.end_line, value_span.end_column)
+    written = source.text[start:end]
+    quoted = "'" + written.replace("'", "''") + "'"
+    return fix_of("quote the line", True, Edit(source.path, start, end, quoted))
