@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -159,10 +158,21 @@ def test_rules_listing(cigen: Cigen) -> None:
     assert len({rule["code"] for rule in listing}) == len(listing)
 
 
-def test_python_dash_m_and_bad_option(cigen: Cigen) -> None:
+def test_unknown_option_value_is_a_usage_error(cigen: Cigen) -> None:
     result = cigen("lint", "--format", "yaml")
     assert result.exit_code == 2
+    assert "'yaml' is not one of" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    import subprocess
+
+    script = Path(sys.executable).parent / "cigen"  # installed beside this interpreter
+    assert script.exists()
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True,
+                            cwd=tmp_path, check=False)
+    assert result.stdout.strip() == f"cigen {__version__}"
 
 
 def test_many_files_in_parallel_match_one_by_one(write: Write, cigen: Cigen,
@@ -178,7 +188,3 @@ def test_many_files_in_parallel_match_one_by_one(write: Write, cigen: Cigen,
     text = cigen("lint", *names, cwd=tmp_path)
     assert text.stdout.splitlines()[-1] == ("Found 20 problems (20 errors) in 20 files; 20 "
                                             "fixable with --fix.")
-
-
-def test_module_entry_point_runs_with_this_interpreter() -> None:
-    assert sys.executable
