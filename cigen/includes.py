@@ -38,11 +38,12 @@ class IncludeResult:
 
 def find_repository_root(path: str) -> str:
     """The git top-level directory containing ``path``, else the file's directory."""
-    return _repository_root_of(os.path.dirname(os.path.abspath(path)))
+    return repository_root(os.path.dirname(os.path.abspath(path)))
 
 
 @functools.cache
-def _repository_root_of(start: str) -> str:
+def repository_root(start: str) -> str:
+    """The git top-level directory containing the directory ``start``, else ``start``."""
     current = start
     while True:
         if os.path.exists(os.path.join(current, ".git")):
@@ -53,7 +54,8 @@ def _repository_root_of(start: str) -> str:
         current = parent
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path pattern as a regex: `**` crosses directories, `*` and `?` do not."""
     parts = []
     index = 0
     while index < len(pattern):
@@ -185,7 +187,7 @@ class IncludeResolver:
         return merged
 
     def _glob(self, relative: str) -> list[str]:
-        regex = _glob_regex(relative)
+        regex = glob_regex(relative)
         found = []
         for directory, subdirs, files in os.walk(self.root):
             subdirs[:] = sorted(d for d in subdirs if d != ".git")

@@ -13,7 +13,6 @@ is the only path that writes, through :mod:`cigen.fix`.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import traceback
 from collections.abc import Iterable
@@ -22,7 +21,7 @@ from typing import Any
 
 from cigen.findings import Finding, Severity, merge_findings
 from cigen.fix import Fix, apply_fixes, write_atomically
-from cigen.includes import find_repository_root
+from cigen.includes import find_repository_root, glob_regex
 from cigen.jobfacts import job_facts
 from cigen.pipeline import load_pipeline
 from cigen.positions import Span
@@ -81,10 +80,9 @@ class LintOptions:
 
 def _glob_match(pattern: str, path: str, base: str) -> bool:
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(base)).replace(os.sep, "/")
-    regex = "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
-                    for part in re.split(r"(\*\*|\*)", pattern.strip("/")))
-    return re.fullmatch(regex, relative) is not None or \
-        re.fullmatch(regex, os.path.basename(relative)) is not None
+    regex = glob_regex(pattern.strip("/"))
+    return regex.match(relative) is not None or \
+        regex.match(os.path.basename(relative)) is not None
 
 @dataclass(slots=True, repr=False, eq=False)
 class LintReport:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from cigen.pipeline import GLOBAL_KEYWORDS
 from cigen.positions import Span, YMap, YSeq
 from cigen.source import Problem
 
@@ -112,7 +113,7 @@ def describe_path(path: list[str | int]) -> str:
     if not path:
         return "the top level"
     head, rest = path[0], path[1:]
-    if head in _TOP_LEVEL_KEYWORDS:
+    if head in GLOBAL_KEYWORDS:
         owner, rest = f"'{head}'", rest
         if not rest:
             return owner
@@ -120,11 +121,6 @@ def describe_path(path: list[str | int]) -> str:
     if not rest:
         return f"job '{head}'"
     return f"'{_dotted(rest)}' of job '{head}'"
-
-
-_TOP_LEVEL_KEYWORDS = frozenset({"default", "workflow", "variables", "stages", "include",
-                                 "image", "services", "cache", "before_script", "after_script",
-                                 "spec"})
 
 
 def _dotted(path: list[str | int]) -> str:

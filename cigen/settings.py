@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cigen.includes import find_repository_root
+from cigen.includes import repository_root
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -120,7 +120,7 @@ def find_config(start: str) -> str | None:
     up to the repository root."""
     directory = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start)
                                 or ".")
-    root = find_repository_root(os.path.join(directory, "x"))
+    root = repository_root(directory)
     while True:
         for name in CONFIG_FILES:
             candidate = os.path.join(directory, name)

@@ -378,7 +378,8 @@ def parse_sections(sections: Iterable[tuple[str, str, Span]],
     return commands
 
 
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# `$NAME` or `${NAME}`: the name is group 1 or group 2.
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def expand(text: str, variables: Callable[[str], str | None], depth: int = 0) -> str:
@@ -397,7 +398,7 @@ def expand(text: str, variables: Callable[[str], str | None], depth: int = 0) ->
             return match.group(0)
         return expand(value, variables, depth + 1)
 
-    return _VARIABLE.sub(replace, text)
+    return VARIABLE.sub(replace, text)
 
 
 def _substitution_end(text: str, index: int) -> int:

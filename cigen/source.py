@@ -91,7 +91,6 @@ class SourceText:
 class LoadedYaml:
     source: SourceText
     data: Any
-    header: Any = None
     problems: list[Problem] = field(default_factory=list)
     document_span: Span | None = None
     """Where the configuration's top-level value was written."""
@@ -371,7 +370,6 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     except YAMLError as error:
         raise _load_error(path, error) from None
 
-    header = None
     if not documents:
         data: Any = None
     elif len(documents) == 1:
@@ -379,14 +377,14 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     else:
         has_header = isinstance(documents[0][0], YMap) and "spec" in documents[0][0]
         if len(documents) == 2 and has_header:
-            header, data = documents[0][0], documents[1][0]
+            data = documents[1][0]  # the `spec:` header only declares inputs
         else:
             raise LoadError(Problem(
                 "invalid-syntax",
                 "more than one YAML document; GitLab accepts one, or a `spec:` header and one",
                 documents[2 if has_header else 1][1]))
     document_span = documents[-1][1] if documents else None
-    return LoadedYaml(source, data, header, problems, document_span, needs_resolution)
+    return LoadedYaml(source, data, problems, document_span, needs_resolution)
 
 
 class _MergeKey:

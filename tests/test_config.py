@@ -181,3 +181,13 @@ build:
 """)
     result = cigen("lint", "--format", "json", "--fail-on", "info", cwd=tmp_path)
     assert [(f["rule"], f["line"]) for f in result.findings()] == [("missing-cache-from", 12)]
+
+
+def test_flag_conflicts_and_exclude_flag(write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    write(".gitlab-ci.yml", PIPELINE)
+    write("vendor/other.gitlab-ci.yml", PIPELINE)
+    both = cigen("lint", "--config", "cigen.toml", "--isolated", cwd=tmp_path)
+    assert both.exit_code == 2
+    assert both.stderr == "cigen: error: --config and --isolated cannot be used together\n"
+    excluded = cigen("lint", "--format", "json", "--exclude", "vendor/**", ".", cwd=tmp_path)
+    assert {f["path"] for f in excluded.findings()} == {".gitlab-ci.yml"}

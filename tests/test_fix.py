@@ -217,3 +217,9 @@ build:
   script:
     - docker info  # cigen: ignore[no-such-rule] a typo stays for a person
 """
+
+
+def test_fix_needs_files(cigen: Cigen, tmp_path: Path) -> None:
+    result = cigen("lint", "--fix", "-", stdin="a:\n  script: [make]\n", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == "cigen: error: --fix and --diff need files, not standard input\n"

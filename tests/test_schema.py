@@ -326,6 +326,9 @@ def test_expand_reports_problems_on_stderr(write: Write, cigen: Cigen, tmp_path:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("broken.yml:2:1: invalid-syntax: invalid YAML")
+    bad_format = cigen("expand", "--format", "toml", cwd=tmp_path)
+    assert bad_format.exit_code == 2
+    assert bad_format.stderr == "cigen: error: --format: expected yaml or json, not 'toml'\n"
     missing = cigen("expand", "nope.yml", cwd=tmp_path)
     assert missing.exit_code == 2
     assert missing.stderr == "cigen: error: nope.yml: no such file or directory\n"

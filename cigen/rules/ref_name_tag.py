@@ -45,7 +45,7 @@ from cigen.fix import fix_of, replace_in_span
 from cigen.jobfacts import RAW_REF_VARIABLES, JobFacts
 from cigen.positions import Span
 from cigen.rules import Hit, PipelineContext
-from cigen.shell import strip_substitutions
+from cigen.shell import VARIABLE, strip_substitutions
 
 CODE = "CG107"
 NAME = "ref-name-tag"
@@ -55,7 +55,6 @@ SUMMARY = "An image tag uses CI_COMMIT_REF_NAME/CI_COMMIT_BRANCH, which may cont
 
 _NAMES = "|".join(RAW_REF_VARIABLES)
 RAW_REF = re.compile(rf"\$(?:\{{({_NAMES})\}}|({_NAMES})\b)")
-VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def _raw_ref(facts: JobFacts, text: str, depth: int = 0) -> tuple[str, Span | None] | None:

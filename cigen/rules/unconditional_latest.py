@@ -48,6 +48,7 @@ from cigen.image_outputs import ImageOutput
 from cigen.jobfacts import JobFacts, split_image
 from cigen.positions import YMap, YSeq
 from cigen.rules import Hit, PipelineContext
+from cigen.shell import VARIABLE
 
 CODE = "CG108"
 NAME = "unconditional-latest"
@@ -66,7 +67,6 @@ SHELL_GUARD = re.compile(rf"({_REF})\b|\b(main|master)\b")
 ONLY_ANY_BRANCH = frozenset({"branches", "pushes", "merge_requests", "api", "external",
                              "pipelines", "schedules", "triggers", "web", "chat",
                              "external_pull_requests", "/.*/", "/^.*$/"})
-VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 TAG_LIKE_NAME = re.compile(r"TAG|VERSION|_REF\b|SHA", re.I)
 
 
