@@ -1,5 +1,5 @@
 """``python -m cigen``."""
 
-from cigen.cli import main
+from cigen.launcher import main
 
 main()

@@ -1,21 +1,20 @@
-"""The command line: ``cigen lint``, ``cigen rules``, ``cigen explain``.
+"""The command line: ``cigen lint``, ``rules``, ``explain``, ``expand`` and ``init``.
 
-Thin on purpose: options are parsed here and handed to :mod:`cigen.lint` and
-the report modules. Exit codes: 0 nothing at or above the failure threshold,
-1 findings at or above it, 2 usage or I/O errors.
+Thin on purpose: options are parsed here and handed over as a request to
+:mod:`cigen.lint_command` (possibly in the process that loaded the lint
+engine meanwhile, see :mod:`cigen.launcher`) or :mod:`cigen.init_command`.
+Exit codes: 0 nothing at or above the failure threshold, 1 findings at or
+above it, 2 usage or I/O errors.
 """
 
 import os
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from cigen import __version__
-
-if TYPE_CHECKING:
-    from cigen.lint import LintOptions
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -70,71 +69,6 @@ def root(
     """Generate and lint GitLab CI pipelines that build container images."""
 
 
-def _rule_keys(values: list[str] | None, option: str) -> frozenset[str]:
-    from cigen.rules import find_rules
-
-    keys: set[str] = set()
-    for value in values or []:
-        for key in value.split(","):
-            key = key.strip()
-            if not key:
-                continue
-            rules = find_rules(key)
-            if not rules:
-                raise _fail(f"{option}: unknown rule '{key}' (see `cigen rules`)")
-            keys.update(rule.name for rule in rules)
-    return frozenset(keys)
-
-
-def _lint_options(targets: list[str], config: str | None, isolated: bool, *,
-                  root: str | None, select: list[str] | None, extend_select: list[str] | None,
-                  ignore: list[str] | None, exclude: list[str] | None, no_ignores: bool,
-                  stdin_filename: str | None, unsafe_fixes: bool, require_reason: bool,
-                  ) -> tuple['LintOptions', str | None]:
-    """The options in force: the configuration file's keys, with the flags on top."""
-    from cigen.findings import Severity
-    from cigen.lint import LintOptions
-    from cigen.settings import ConfigError, Settings, find_config, load_settings
-
-    settings = Settings()
-    if not isolated:
-        start = next((target for target in targets if target != "-"), ".")
-        path = config or find_config(start)
-        if config is not None and not os.path.isfile(config):
-            raise _fail(f"--config {config}: no such file")
-        if path is not None:
-            try:
-                settings = load_settings(path)
-            except ConfigError as error:
-                raise _fail(str(error)) from None
-
-    def rules_from_config(values: frozenset[str] | list[str], key: str) -> frozenset[str]:
-        return _rule_keys(sorted(values), f"{settings.path}: {key}")
-
-    selected = (_rule_keys(select, "--select") if select else
-                rules_from_config(settings.select, "select") if settings.select is not None
-                else None)
-    options = LintOptions(
-        root=root,
-        select=selected,
-        extend_select=rules_from_config(settings.extend_select, "extend-select")
-        | _rule_keys(extend_select, "--extend-select"),
-        ignore=rules_from_config(settings.ignore, "ignore") | _rule_keys(ignore, "--ignore"),
-        no_ignores=no_ignores,
-        stdin_filename=stdin_filename,
-        unsafe_fixes=unsafe_fixes or settings.unsafe_fixes,
-        require_reason=require_reason or settings.require_reason,
-        severity={next(iter(rules_from_config([name], f"severity.{name}"))):
-                  Severity.parse(value) for name, value in settings.severity.items()},
-        exclude=(*settings.exclude, *(exclude or [])),
-        per_file_ignores={pattern: rules_from_config(rules, f"per-file-ignores.{pattern}")
-                          for pattern, rules in settings.per_file_ignores.items()},
-        patterns_base=os.path.dirname(settings.path) if settings.path else ".",
-        rule_options=settings.rule_options,
-    )
-    return options, settings.fail_on
-
-
 @app.command()
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(
@@ -181,56 +115,20 @@ def lint(
         "--stdin-filename", help="Name to report for standard input.")] = None,
 ) -> None:
     """Check GitLab CI files and runner config.toml files."""
-    from cigen.findings import Severity
-    from cigen.lint import DEFAULT_PIPELINE, UsageError, fix_paths, lint_paths
-    from cigen.report import RenderOptions, renderer
-    from cigen.report.output import write_report
+    from cigen.launcher import hand_over
+    from cigen.lint_command import LintRequest, run_lint
 
-    if root_dir is not None and not os.path.isdir(root_dir):
-        raise _fail(f"--root {root_dir}: not a directory")
-    if config is not None and isolated:
-        raise _fail("--config and --isolated cannot be used together")
-    targets = paths or [DEFAULT_PIPELINE]
-    options, configured_fail_on = _lint_options(
-        targets, config, isolated, root=root_dir, select=select, extend_select=extend_select,
-        ignore=ignore, exclude=exclude, no_ignores=no_ignores, stdin_filename=stdin_filename,
-        unsafe_fixes=unsafe_fixes, require_reason=require_reason)
-    threshold = Severity.parse(fail_on.value if fail_on is not None
-                               else configured_fail_on or "warning")
-    fixed = 0
-    try:
-        if diff or fix:
-            from cigen.fix import unified_diff
-
-            outcome = fix_paths(targets, options, write=fix and not diff)
-            for path in outcome.refused:
-                typer.echo(f"cigen: warning: {path}: not fixed, the result would not parse",
-                           err=True)
-            if diff:
-                sys.stdout.write("".join(unified_diff(path, before, after) for path,
-                                         (before, after) in sorted(outcome.changes.items())))
-                raise typer.Exit(EXIT_FINDINGS if outcome.changes else EXIT_OK)
-            report, fixed = outcome.report, outcome.fixed
-        else:
-            report = lint_paths(targets, options)
-    except UsageError as error:
-        raise _fail(str(error)) from None
-    colour = (output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    render_options = RenderOptions(colour=colour, summary=not quiet, fail_on=threshold)
-    text = renderer(output_format.value)(report, render_options)
-    try:
-        write_report(text, output)
-    except OSError as error:
-        raise _fail(f"--output {output}: cannot write: {error.strerror}") from None
-    if fixed:
-        message = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}."
-        typer.echo(message, err=output_format is not OutputFormat.text or output is not None)
-    for message in report.internal_errors:
-        typer.echo(f"cigen: internal error: {message}", err=True)
-    if report.internal_errors:
-        raise typer.Exit(EXIT_USAGE)
-    if report.fails(threshold):
-        raise typer.Exit(EXIT_FINDINGS)
+    request = LintRequest(
+        paths=paths or [], output_format=output_format.value, output=output,
+        fail_on=fail_on.value if fail_on is not None else None, root=root_dir, select=select,
+        extend_select=extend_select, ignore=ignore, exclude=exclude, fix=fix, diff=diff,
+        unsafe_fixes=unsafe_fixes, no_ignores=no_ignores, require_reason=require_reason,
+        config=config, isolated=isolated, quiet=quiet, stdin_filename=stdin_filename)
+    code = hand_over(request)
+    if code is None:
+        code = run_lint(request)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,6 +199,8 @@ class Linter:
             except UsageError:
                 raise
             except Exception:  # a bug must cost one file, not the whole run
+                import traceback
+
                 detail = traceback.format_exc(limit=-1).strip().splitlines()[-1]
                 self.report.internal_errors.append(f"{target.display}: {detail}")
         findings = self._raw
@@ -269,6 +270,8 @@ class Linter:
                 self._raw.append(self._finding(rule, hit.message, hit.span, list(hit.jobs),
                                                hit.fix))
         except Exception:  # a rule bug must not hide the other findings
+            import traceback
+
             detail = traceback.format_exc(limit=-1).strip().splitlines()[-1]
             self.report.internal_errors.append(f"{where}: rule {rule.name} failed: {detail}")
 
@@ -327,7 +330,11 @@ def _lint_chunk(job: tuple[list[Target], LintOptions]) -> tuple[list[Finding], l
 def _workers(targets: list[Target]) -> int:
     if len(targets) < PARALLEL_MIN_FILES or any(target.real == STDIN for target in targets):
         return 1
-    return min(os.cpu_count() or 1, 4, len(targets) // (PARALLEL_MIN_FILES // 2))
+    from cigen.parallel import forking_allowed, processors
+
+    if not forking_allowed():
+        return 1
+    return min(processors(), 4, len(targets) // (PARALLEL_MIN_FILES // 2))
 
 
 def _balanced(targets: list[Target], workers: int) -> list[list[Target]]:

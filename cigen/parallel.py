@@ -6,6 +6,9 @@ a fork shares every module the parent has already imported, and starting and
 tearing down a pool costs about 30 ms, a tenth of a whole run over a hundred
 files. The parent does the first share itself. A child that fails for any
 reason only costs time: its share is then done in the parent.
+
+``CIGEN_NO_FORK=1`` in the environment keeps every cigen run in one process
+(this module's splits and the launcher's early start of the lint engine).
 """
 
 from __future__ import annotations
@@ -15,13 +18,28 @@ import pickle
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+NO_FORK_VARIABLE = "CIGEN_NO_FORK"
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
+def forking_allowed() -> bool:
+    """Whether cigen may fork: ``os.fork`` exists and ``CIGEN_NO_FORK`` is not set."""
+    return hasattr(os, "fork") and not os.environ.get(NO_FORK_VARIABLE)
+
+
+def processors() -> int:
+    """The processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity masks
+        return os.cpu_count() or 1
+
+
 def map_in_forks(function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
     """``[function(item) for item in items]``, all but the first item in forked children."""
-    if len(items) < 2 or not hasattr(os, "fork"):
+    if len(items) < 2 or not forking_allowed():
         return [function(item) for item in items]
     children: list[tuple[int, int, Item]] = []
     for item in items[1:]:

@@ -16,7 +16,6 @@ came closest to matching.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import json
 import os
@@ -60,6 +59,11 @@ def _full_validator() -> Any:
     # Formats are not checked: `url: https://$CI_ENVIRONMENT_SLUG.example.com` is
     # a fine GitLab value and not a URI until the variable is expanded.
     return jsonschema_rs.validator_for(gitlab_schema(), validate_formats=False)
+
+
+def preload() -> None:
+    """Compile the schema now rather than at the first pipeline checked."""
+    _full_validator()
 
 
 # -- turning violations into findings ------------------------------------------------
@@ -218,6 +222,8 @@ def _messages(error: Any, root: YMap, fallback: Span) -> Iterator[tuple[str, str
     if kind == "AdditionalProperties":
         allowed = _allowed_keys(error)
         for key in error.kind.unexpected:
+            import difflib  # only for unknown keywords: it costs every run 5 ms otherwise
+
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             yield ("unknown-keyword", f"unknown keyword '{key}' in {subject}{hint}",

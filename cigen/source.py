@@ -238,6 +238,12 @@ def _event_source(text: str) -> Callable[[], Any]:
     return CParser(text).get_event  # type: ignore[no-any-return]
 
 
+def preload() -> None:
+    """Import the YAML parser now rather than at the first file read."""
+    _event_source("")
+    from ruamel.yaml import error, events  # noqa: F401
+
+
 def parse_yaml(source: SourceText) -> LoadedYaml:
     """Build positioned values from a YAML text.
 
