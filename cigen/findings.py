@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from cigen.fix import Fix
 from cigen.positions import Span
@@ -32,18 +31,32 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Finding:
+    __slots__ = ("code", "fix", "fixable", "jobs", "message", "rule", "severity", "snippet", "span")
+
     code: str
     rule: str
     severity: Severity
     message: str
     span: Span
-    jobs: list[str] = field(default_factory=list)
-    fixable: bool = False
-    snippet: str = ""
+    jobs: list[str]
+    fixable: bool
+    snippet: str
     """The source line the finding points at, without surrounding white space."""
-    fix: Fix | None = None
+    fix: Fix | None
+
+    def __init__(self, code: str, rule: str, severity: Severity, message: str, span: Span,
+                 jobs: list[str] | None = None, fixable: bool = False, snippet: str = "",
+                 fix: Fix | None = None) -> None:
+        self.code = code
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.span = span
+        self.jobs = [] if jobs is None else jobs
+        self.fixable = fixable
+        self.snippet = snippet
+        self.fix = fix
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.path, self.span.line, self.span.column, self.code, self.message)

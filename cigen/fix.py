@@ -14,26 +14,38 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from cigen.positions import Span
 from cigen.source import SourceText
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Edit:
+    __slots__ = ("end", "path", "start", "text")
+
     path: str
     start: int
     """Character offset in the file's text where the replaced text starts."""
     end: int
     text: str
 
+    def __init__(self, path: str, start: int, end: int, text: str) -> None:
+        self.path = path
+        self.start = start
+        self.end = end
+        self.text = text
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+
 class Fix:
+    __slots__ = ("description", "edits", "safe")
+
     edits: tuple[Edit, ...]
     safe: bool
     description: str
+
+    def __init__(self, edits: tuple[Edit, ...], safe: bool, description: str) -> None:
+        self.edits = edits
+        self.safe = safe
+        self.description = description
 
 
 def span_offsets(source: SourceText, span: Span) -> tuple[int, int]:

@@ -10,8 +10,6 @@ Rules about tags (``ref-name-tag``, ``unconditional-latest``) read these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cigen.jobfacts import JobFacts, docker_arguments, has_option, option_values
 from cigen.shell import Command, Word
 
@@ -26,8 +24,9 @@ BUILD_COMMANDS = (["build"], ["image", "build"], ["builder", "build"], ["buildx"
                   ["buildx", "b"], ["bud"])
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class ImageOutput:
+    __slots__ = ("action", "command", "pushed", "reference", "word")
+
     command: Command
     word: Word
     reference: str
@@ -35,6 +34,14 @@ class ImageOutput:
     pushed: bool
     action: str
     """``build``, ``tag`` or ``push``."""
+
+    def __init__(self, command: Command, word: Word, reference: str, pushed: bool,
+                 action: str) -> None:
+        self.command = command
+        self.word = word
+        self.reference = reference
+        self.pushed = pushed
+        self.action = action
 
 
 def _positionals(words: list[Word]) -> list[Word]:

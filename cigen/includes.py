@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.merge import deep_merge, without_keys
@@ -23,17 +22,28 @@ from cigen.source import LoadError, Problem, SourceText, decode_source, parse_ya
 MAX_INCLUDES = 150
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class IncludeResult:
+    __slots__ = ("config", "files", "needs_resolution", "problems", "sources", "unresolved")
+
     config: YMap
-    sources: dict[str, SourceText] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    unresolved: bool = False
+    sources: dict[str, SourceText]
+    problems: list[Problem]
+    unresolved: bool
     """True when some include could not be read, so names may be defined elsewhere."""
-    files: list[str] = field(default_factory=list)
+    files: list[str]
     """Display paths of every file that was read, the main file first."""
-    needs_resolution: bool = False
+    needs_resolution: bool
     """Some file has `!reference` tags or nested lists to rewrite."""
+
+    def __init__(self, config: YMap, sources: dict[str, SourceText] | None = None,
+                 problems: list[Problem] | None = None, unresolved: bool = False,
+                 files: list[str] | None = None, needs_resolution: bool = False) -> None:
+        self.config = config
+        self.sources = {} if sources is None else sources
+        self.problems = [] if problems is None else problems
+        self.unresolved = unresolved
+        self.files = [] if files is None else files
+        self.needs_resolution = needs_resolution
 
 
 def find_repository_root(path: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -32,29 +31,41 @@ RAW_REF_VARIABLES = ("CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
                      "CI_BUILD_REF_NAME", "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class ImageRef:
     """A container image named in ``image:`` or ``services:``."""
+
+    __slots__ = ("alias", "command", "command_span", "digest", "is_dind", "is_docker", "name",
+                 "repository", "role", "span", "tag", "variables", "written")
 
     written: str
     name: str
     """``written`` with known variables expanded."""
     span: Span
     role: str
-    alias: str = ""
-    command: list[str] = field(default_factory=list)
-    command_span: Span | None = None
-    variables: dict[str, Variable] = field(default_factory=dict)
+    alias: str
+    command: list[str]
+    command_span: Span | None
+    variables: dict[str, Variable]
 
-    repository: str = ""
-    tag: str = ""
-    digest: str = ""
-    is_docker: bool = False
+    repository: str
+    tag: str
+    digest: str
+    is_docker: bool
     """The official ``docker`` image, whatever registry or mirror it comes from."""
-    is_dind: bool = False
+    is_dind: bool
 
-    def __post_init__(self) -> None:
-        self.repository, self.tag, self.digest = split_image(self.name)
+    def __init__(self, written: str, name: str, span: Span, role: str, alias: str = "",
+                 command: list[str] | None = None, command_span: Span | None = None,
+                 variables: dict[str, Variable] | None = None) -> None:
+        self.written = written
+        self.name = name
+        self.span = span
+        self.role = role
+        self.alias = alias
+        self.command = [] if command is None else command
+        self.command_span = command_span
+        self.variables = {} if variables is None else variables
+        self.repository, self.tag, self.digest = split_image(name)
         repository = self.repository.lower()
         self.is_docker = repository.rsplit("/", 1)[-1] == "docker" and repository.count("/") <= 3
         self.is_dind = self.is_docker and DIND_TAG.search(self.tag.lower()) is not None
@@ -317,12 +328,18 @@ class JobFacts:
         return self.uses_dind or re.match(r"^tcp://docker(:\d+)?/?$", self.docker_host) is not None
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class DockerBuild:
+    __slots__ = ("arguments", "buildx", "command")
+
     command: Command
     arguments: list[Word]
     """The words after ``build``."""
     buildx: bool
+
+    def __init__(self, command: Command, arguments: list[Word], buildx: bool) -> None:
+        self.command = command
+        self.arguments = arguments
+        self.buildx = buildx
 
 
 DOCKER_GLOBAL_OPTIONS_WITH_VALUE = frozenset({

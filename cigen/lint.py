@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.findings import Finding, Severity, merge_findings
@@ -40,33 +39,64 @@ class UsageError(Exception):
     """A problem with how cigen was called or with reading a path (exit 2)."""
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Target:
+    __slots__ = ("display", "kind", "real")
+
     display: str
     real: str
     kind: str
     """``pipeline`` or ``runner``."""
 
+    def __init__(self, display: str, real: str, kind: str) -> None:
+        self.display = display
+        self.real = real
+        self.kind = kind
 
-@dataclass(slots=True, repr=False, eq=False)
+
 class LintOptions:
     """What to check and how, from the flags and the configuration file."""
 
-    root: str | None = None
-    select: frozenset[str] | None = None
-    extend_select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    no_ignores: bool = False
-    stdin_filename: str | None = None
-    unsafe_fixes: bool = False
-    require_reason: bool = False
-    severity: dict[str, Severity] = field(default_factory=dict)
+    __slots__ = ("exclude", "extend_select", "ignore", "no_ignores", "patterns_base",
+                 "per_file_ignores", "require_reason", "root", "rule_options", "select", "severity",
+                 "stdin_filename", "unsafe_fixes")
+
+    root: str | None
+    select: frozenset[str] | None
+    extend_select: frozenset[str]
+    ignore: frozenset[str]
+    no_ignores: bool
+    stdin_filename: str | None
+    unsafe_fixes: bool
+    require_reason: bool
+    severity: dict[str, Severity]
     """Severity overrides by rule name."""
-    exclude: tuple[str, ...] = ()
-    per_file_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
-    patterns_base: str = "."
+    exclude: tuple[str, ...]
+    per_file_ignores: dict[str, frozenset[str]]
+    patterns_base: str
     """The directory `exclude` and `per-file-ignores` patterns are relative to."""
-    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rule_options: dict[str, dict[str, Any]]
+
+    def __init__(self, root: str | None = None, select: frozenset[str] | None = None,
+                 extend_select: frozenset[str] = frozenset(), ignore: frozenset[str] = frozenset(),
+                 no_ignores: bool = False, stdin_filename: str | None = None,
+                 unsafe_fixes: bool = False, require_reason: bool = False,
+                 severity: dict[str, Severity] | None = None, exclude: tuple[str, ...] = (),
+                 per_file_ignores: dict[str, frozenset[str]] | None = None,
+                 patterns_base: str = ".",
+                 rule_options: dict[str, dict[str, Any]] | None = None) -> None:
+        self.root = root
+        self.select = select
+        self.extend_select = extend_select
+        self.ignore = ignore
+        self.no_ignores = no_ignores
+        self.stdin_filename = stdin_filename
+        self.unsafe_fixes = unsafe_fixes
+        self.require_reason = require_reason
+        self.severity = {} if severity is None else severity
+        self.exclude = exclude
+        self.per_file_ignores = {} if per_file_ignores is None else per_file_ignores
+        self.patterns_base = patterns_base
+        self.rule_options = {} if rule_options is None else rule_options
 
     def excluded(self, path: str) -> bool:
         return any(_glob_match(pattern, path, self.patterns_base) for pattern in self.exclude)
@@ -83,11 +113,18 @@ def _glob_match(pattern: str, path: str, base: str) -> bool:
     return regex.match(relative) is not None or \
         regex.match(os.path.basename(relative)) is not None
 
-@dataclass(slots=True, repr=False, eq=False)
 class LintReport:
-    findings: list[Finding] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
+    __slots__ = ("files", "findings", "internal_errors")
+
+    findings: list[Finding]
+    files: list[str]
+    internal_errors: list[str]
+
+    def __init__(self, findings: list[Finding] | None = None, files: list[str] | None = None,
+                 internal_errors: list[str] | None = None) -> None:
+        self.findings = [] if findings is None else findings
+        self.files = [] if files is None else files
+        self.internal_errors = [] if internal_errors is None else internal_errors
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -385,16 +422,24 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
 MAX_FIX_ROUNDS = 5
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class FixOutcome:
     """What `--fix` (or `--diff`) did: the report of what remains, and each changed file."""
 
+    __slots__ = ("changes", "fixed", "refused", "report")
+
     report: LintReport
-    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    changes: dict[str, tuple[str, str]]
     """Display path -> (text before, text after)."""
-    fixed: int = 0
-    refused: list[str] = field(default_factory=list)
+    fixed: int
+    refused: list[str]
     """Files whose fixed text would not parse; left untouched."""
+
+    def __init__(self, report: LintReport, changes: dict[str, tuple[str, str]] | None = None,
+                 fixed: int = 0, refused: list[str] | None = None) -> None:
+        self.report = report
+        self.changes = {} if changes is None else changes
+        self.fixed = fixed
+        self.refused = [] if refused is None else refused
 
 
 def _still_parses(path: str, text: str) -> bool:

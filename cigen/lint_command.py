@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,28 +26,58 @@ class CommandError(Exception):
     """A usage or I/O problem, printed as one line (exit 2)."""
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class LintRequest:
     """The options of one `cigen lint` call, as given on the command line."""
 
+    __slots__ = ("config", "diff", "exclude", "extend_select", "fail_on", "fix", "ignore",
+                 "isolated", "no_ignores", "output", "output_format", "paths", "quiet",
+                 "require_reason", "root", "select", "stdin_filename", "unsafe_fixes")
+
     paths: list[str]
-    output_format: str = "text"
-    output: str | None = None
-    fail_on: str | None = None
-    root: str | None = None
-    select: list[str] | None = None
-    extend_select: list[str] | None = None
-    ignore: list[str] | None = None
-    exclude: list[str] | None = None
-    fix: bool = False
-    diff: bool = False
-    unsafe_fixes: bool = False
-    no_ignores: bool = False
-    require_reason: bool = False
-    config: str | None = None
-    isolated: bool = False
-    quiet: bool = False
-    stdin_filename: str | None = None
+    output_format: str
+    output: str | None
+    fail_on: str | None
+    root: str | None
+    select: list[str] | None
+    extend_select: list[str] | None
+    ignore: list[str] | None
+    exclude: list[str] | None
+    fix: bool
+    diff: bool
+    unsafe_fixes: bool
+    no_ignores: bool
+    require_reason: bool
+    config: str | None
+    isolated: bool
+    quiet: bool
+    stdin_filename: str | None
+
+    def __init__(self, paths: list[str], output_format: str = "text", output: str | None = None,
+                 fail_on: str | None = None, root: str | None = None,
+                 select: list[str] | None = None, extend_select: list[str] | None = None,
+                 ignore: list[str] | None = None, exclude: list[str] | None = None,
+                 fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
+                 no_ignores: bool = False, require_reason: bool = False, config: str | None = None,
+                 isolated: bool = False, quiet: bool = False,
+                 stdin_filename: str | None = None) -> None:
+        self.paths = paths
+        self.output_format = output_format
+        self.output = output
+        self.fail_on = fail_on
+        self.root = root
+        self.select = select
+        self.extend_select = extend_select
+        self.ignore = ignore
+        self.exclude = exclude
+        self.fix = fix
+        self.diff = diff
+        self.unsafe_fixes = unsafe_fixes
+        self.no_ignores = no_ignores
+        self.require_reason = require_reason
+        self.config = config
+        self.isolated = isolated
+        self.quiet = quiet
+        self.stdin_filename = stdin_filename
 
 
 def preload() -> None:

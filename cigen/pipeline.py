@@ -13,7 +13,6 @@ problems are usually written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.includes import IncludeResolver, IncludeResult
@@ -46,25 +45,41 @@ class _Unresolved:
 UNRESOLVED = _Unresolved()
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Variable:
+    __slots__ = ("expand", "name", "span", "value")
+
     name: str
     value: str
     span: Span | None
-    expand: bool = True
+    expand: bool
+
+    def __init__(self, name: str, value: str, span: Span | None, expand: bool = True) -> None:
+        self.name = name
+        self.value = value
+        self.span = span
+        self.expand = expand
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Job:
     """One job (or hidden template) after extends, references and defaults."""
 
+    __slots__ = ("ancestors", "config", "incomplete", "name", "variables")
+
     name: str
     config: YMap
-    variables: dict[str, Variable] = field(default_factory=dict)
-    ancestors: set[str] = field(default_factory=set)
+    variables: dict[str, Variable]
+    ancestors: set[str]
     """Every job or template this one extends, directly or through others."""
-    incomplete: bool = False
+    incomplete: bool
     """Some template it extends is not in the files cigen could read."""
+
+    def __init__(self, name: str, config: YMap, variables: dict[str, Variable] | None = None,
+                 ancestors: set[str] | None = None, incomplete: bool = False) -> None:
+        self.name = name
+        self.config = config
+        self.variables = {} if variables is None else variables
+        self.ancestors = set() if ancestors is None else ancestors
+        self.incomplete = incomplete
 
     @property
     def hidden(self) -> bool:
@@ -74,8 +89,10 @@ class Job:
         return self.config.span
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Pipeline:
+    __slots__ = ("config", "files", "jobs", "path", "problems", "referenced", "script_cache",
+                 "sources", "unresolved_includes")
+
     path: str
     config: YMap
     jobs: dict[str, Job]
@@ -83,10 +100,24 @@ class Pipeline:
     files: list[str]
     problems: list[Problem]
     unresolved_includes: bool
-    referenced: set[str] = field(default_factory=set)
+    referenced: set[str]
     """Top-level keys that some `!reference` reads."""
-    script_cache: ParseCache = field(default_factory=dict)
+    script_cache: ParseCache
     """Parsed script lines, shared by the jobs that inherit them."""
+
+    def __init__(self, path: str, config: YMap, jobs: dict[str, Job],
+                 sources: dict[str, SourceText], files: list[str], problems: list[Problem],
+                 unresolved_includes: bool, referenced: set[str] | None = None,
+                 script_cache: ParseCache | None = None) -> None:
+        self.path = path
+        self.config = config
+        self.jobs = jobs
+        self.sources = sources
+        self.files = files
+        self.problems = problems
+        self.unresolved_includes = unresolved_includes
+        self.referenced = set() if referenced is None else referenced
+        self.script_cache = {} if script_cache is None else script_cache
 
     def is_whole_pipeline(self) -> bool:
         """Whether this file looks like a pipeline's root rather than a fragment that

@@ -13,7 +13,6 @@ pipeline resolver replaces them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 
@@ -94,9 +93,14 @@ class YSeq(list[Any]):
         return self.span
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Reference:
     """An unresolved ``!reference [job, key, ...]`` tag."""
 
+    __slots__ = ("path", "span")
+
     path: list[str]
     span: Span
+
+    def __init__(self, path: list[str], span: Span) -> None:
+        self.path = path
+        self.span = span

@@ -11,7 +11,6 @@ job would be line numbers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.positions import Span
@@ -29,11 +28,17 @@ def looks_like_runner_config(text: str) -> bool:
     return RUNNERS_HEADER.search(text) is not None
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Runner:
+    __slots__ = ("config", "index", "settings")
+
     index: int
     settings: dict[str, Any]
     config: RunnerConfig
+
+    def __init__(self, index: int, settings: dict[str, Any], config: RunnerConfig) -> None:
+        self.index = index
+        self.settings = settings
+        self.config = config
 
     @property
     def label(self) -> str:
@@ -76,13 +81,23 @@ class Runner:
         return found
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class RunnerConfig:
+    __slots__ = ("data", "path", "positions", "runners", "source")
+
     path: str
     source: SourceText
     data: dict[str, Any]
-    positions: dict[TablePath, Span] = field(default_factory=dict)
-    runners: list[Runner] = field(default_factory=list)
+    positions: dict[TablePath, Span]
+    runners: list[Runner]
+
+    def __init__(self, path: str, source: SourceText, data: dict[str, Any],
+                 positions: dict[TablePath, Span] | None = None,
+                 runners: list[Runner] | None = None) -> None:
+        self.path = path
+        self.source = source
+        self.data = data
+        self.positions = {} if positions is None else positions
+        self.runners = [] if runners is None else runners
 
     def span_of(self, path: TablePath) -> Span:
         """The span of a key, else of its nearest enclosing table, else line 1."""

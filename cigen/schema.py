@@ -222,7 +222,7 @@ def _messages(error: Any, root: YMap, fallback: Span) -> Iterator[tuple[str, str
     if kind == "AdditionalProperties":
         allowed = _allowed_keys(error)
         for key in error.kind.unexpected:
-            import difflib  # only for unknown keywords: it costs every run 5 ms otherwise
+            import difflib  # only for unknown keywords: importing it costs milliseconds
 
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -13,7 +13,6 @@ pydantic is imported only when a configuration file exists.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cigen.includes import repository_root
@@ -28,21 +27,42 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; reported as a usage error (exit 2)."""
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Settings:
     """The configuration in force, with every key resolved to a value."""
 
-    path: str | None = None
-    select: frozenset[str] | None = None
-    extend_select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    fail_on: str | None = None
-    exclude: tuple[str, ...] = ()
-    per_file_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
-    severity: dict[str, str] = field(default_factory=dict)
-    require_reason: bool = False
-    unsafe_fixes: bool = False
-    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    __slots__ = ("exclude", "extend_select", "fail_on", "ignore", "path", "per_file_ignores",
+                 "require_reason", "rule_options", "select", "severity", "unsafe_fixes")
+
+    path: str | None
+    select: frozenset[str] | None
+    extend_select: frozenset[str]
+    ignore: frozenset[str]
+    fail_on: str | None
+    exclude: tuple[str, ...]
+    per_file_ignores: dict[str, frozenset[str]]
+    severity: dict[str, str]
+    require_reason: bool
+    unsafe_fixes: bool
+    rule_options: dict[str, dict[str, Any]]
+
+    def __init__(self, path: str | None = None, select: frozenset[str] | None = None,
+                 extend_select: frozenset[str] = frozenset(), ignore: frozenset[str] = frozenset(),
+                 fail_on: str | None = None, exclude: tuple[str, ...] = (),
+                 per_file_ignores: dict[str, frozenset[str]] | None = None,
+                 severity: dict[str, str] | None = None, require_reason: bool = False,
+                 unsafe_fixes: bool = False,
+                 rule_options: dict[str, dict[str, Any]] | None = None) -> None:
+        self.path = path
+        self.select = select
+        self.extend_select = extend_select
+        self.ignore = ignore
+        self.fail_on = fail_on
+        self.exclude = exclude
+        self.per_file_ignores = {} if per_file_ignores is None else per_file_ignores
+        self.severity = {} if severity is None else severity
+        self.require_reason = require_reason
+        self.unsafe_fixes = unsafe_fixes
+        self.rule_options = {} if rule_options is None else rule_options
 
 
 def model() -> type[BaseModel]:

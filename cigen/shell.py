@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from cigen.positions import Span
@@ -38,8 +37,10 @@ class Word(NamedTuple):
     """Character offset of the word in the script text."""
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Command:
+    __slots__ = ("assignments", "conditions", "first", "locator", "piped_from", "section", "start",
+                 "text", "words")
+
     words: list[Word]
     assignments: dict[str, str]
     conditions: list[str]
@@ -47,12 +48,25 @@ class Command:
     locator: Locator
     first: Word
     """The word the command starts with, for its position."""
-    section: str = ""
-    text: str = ""
-    piped_from: str = ""
+    section: str
+    text: str
+    piped_from: str
     """Text of the command piping into this one (``echo "$P" | docker login``)."""
-    start: Word | None = None
+    start: Word | None
     """The simple command's first word, before assignments and wrappers (``sudo``)."""
+
+    def __init__(self, words: list[Word], assignments: dict[str, str], conditions: list[str],
+                 locator: Locator, first: Word, section: str = "", text: str = "",
+                 piped_from: str = "", start: Word | None = None) -> None:
+        self.words = words
+        self.assignments = assignments
+        self.conditions = conditions
+        self.locator = locator
+        self.first = first
+        self.section = section
+        self.text = text
+        self.piped_from = piped_from
+        self.start = start
 
     @property
     def span(self) -> Span:
@@ -235,11 +249,15 @@ class Locator:
         return self._found(line, column, word)
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class _State:
     """Shell state carried across the script lines of one job."""
 
-    if_stack: list[str] = field(default_factory=list)
+    __slots__ = ("if_stack",)
+
+    if_stack: list[str]
+
+    def __init__(self, if_stack: list[str] | None = None) -> None:
+        self.if_stack = [] if if_stack is None else if_stack
 
 
 def parse_script(value: str, span: Span, source: SourceText | None, section: str = "",

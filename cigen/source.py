@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.positions import Reference, Span, YMap, YSeq
@@ -26,13 +25,19 @@ MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 500_000
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Problem:
     """Something wrong with the input, reported as a finding of ``rule``."""
+
+    __slots__ = ("message", "rule", "span")
 
     rule: str
     message: str
     span: Span
+
+    def __init__(self, rule: str, message: str, span: Span) -> None:
+        self.rule = rule
+        self.message = message
+        self.span = span
 
 
 class LoadError(Exception):
@@ -43,15 +48,22 @@ class LoadError(Exception):
         self.problem = problem
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class SourceText:
     """The text of one file, with a line index for offset lookups."""
 
+    __slots__ = ("_line_starts", "bom", "path", "text")
+
     path: str
     text: str
-    _line_starts: list[int] = field(default_factory=list)
-    bom: bool = False
+    _line_starts: list[int]
+    bom: bool
     """The file started with a UTF-8 byte-order mark (kept when the file is rewritten)."""
+
+    def __init__(self, path: str, text: str, bom: bool = False) -> None:
+        self.path = path
+        self.text = text
+        self._line_starts = []
+        self.bom = bom
 
     def line_starts(self) -> list[int]:
         if not self._line_starts:
@@ -87,15 +99,24 @@ class SourceText:
         return self.text[starts[line - 1]:end]
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class LoadedYaml:
+    __slots__ = ("data", "document_span", "needs_resolution", "problems", "source")
+
     source: SourceText
     data: Any
-    problems: list[Problem] = field(default_factory=list)
-    document_span: Span | None = None
+    problems: list[Problem]
+    document_span: Span | None
     """Where the configuration's top-level value was written."""
-    needs_resolution: bool = False
+    needs_resolution: bool
     """It has `!reference` tags or lists inside lists, which resolution rewrites."""
+
+    def __init__(self, source: SourceText, data: Any, problems: list[Problem] | None = None,
+                 document_span: Span | None = None, needs_resolution: bool = False) -> None:
+        self.source = source
+        self.data = data
+        self.problems = [] if problems is None else problems
+        self.document_span = document_span
+        self.needs_resolution = needs_resolution
 
 
 def decode_source(raw: bytes, path: str) -> SourceText:

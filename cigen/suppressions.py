@@ -10,7 +10,6 @@ runner ``config.toml`` files, and in included files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from cigen.findings import Finding
 from cigen.fix import Edit
@@ -21,8 +20,9 @@ DIRECTIVE = re.compile(
     r"#\s*cigen:\s*(?P<kind>ignore-file|ignore)\[(?P<rules>[^\]]*)\](?P<reason>[^#\n]*)")
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Suppression:
+    __slots__ = ("last_line", "line", "path", "reason", "rules", "used", "whole_file")
+
     path: str
     line: int
     """The line the directive is on."""
@@ -32,7 +32,17 @@ class Suppression:
     last_line: int
     """The last line it covers: its own line, or, for a comment alone on its line,
     the whole next entry (a block scalar or continued command included)."""
-    used: bool = False
+    used: bool
+
+    def __init__(self, path: str, line: int, rules: frozenset[str], reason: str, whole_file: bool,
+                 last_line: int, used: bool = False) -> None:
+        self.path = path
+        self.line = line
+        self.rules = rules
+        self.reason = reason
+        self.whole_file = whole_file
+        self.last_line = last_line
+        self.used = used
 
     def covers(self, finding: Finding) -> bool:
         if finding.rule not in self.rules and finding.code not in self.rules:
@@ -40,9 +50,13 @@ class Suppression:
         return self.whole_file or self.line <= finding.span.line <= self.last_line
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class SuppressionIndex:
-    by_path: dict[str, list[Suppression]] = field(default_factory=dict)
+    __slots__ = ("by_path",)
+
+    by_path: dict[str, list[Suppression]]
+
+    def __init__(self, by_path: dict[str, list[Suppression]] | None = None) -> None:
+        self.by_path = {} if by_path is None else by_path
 
     def add_source(self, source: SourceText) -> None:
         if source.path in self.by_path or "cigen:" not in source.text:

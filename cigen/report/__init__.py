@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import cast
 
 from cigen.findings import Severity
 from cigen.lint import LintReport
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class RenderOptions:
-    colour: bool = False
+    __slots__ = ("colour", "fail_on", "summary")
+
+    colour: bool
     """Terminal colours (text only)."""
-    summary: bool = True
+    summary: bool
     """The closing summary line (text only)."""
-    fail_on: Severity = Severity.WARNING
+    fail_on: Severity
     """The exit-code threshold; JUnit marks only findings at or above it as failures."""
+
+    def __init__(self, colour: bool = False, summary: bool = True,
+                 fail_on: Severity = Severity.WARNING) -> None:
+        self.colour = colour
+        self.summary = summary
+        self.fail_on = fail_on
 
 
 Renderer = Callable[[LintReport, RenderOptions], str]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -58,22 +57,37 @@ RULE_MODULES = (
 )
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class Hit:
     """One occurrence a rule found: where, what, and which jobs it affects."""
 
+    __slots__ = ("fix", "jobs", "message", "span")
+
     span: Span
     message: str
-    jobs: list[str] = field(default_factory=list)
-    fix: Fix | None = None
+    jobs: list[str]
+    fix: Fix | None
+
+    def __init__(self, span: Span, message: str, jobs: list[str] | None = None,
+                 fix: Fix | None = None) -> None:
+        self.span = span
+        self.message = message
+        self.jobs = [] if jobs is None else jobs
+        self.fix = fix
 
 
-@dataclass(slots=True, repr=False, eq=False)
 class PipelineContext:
+    __slots__ = ("jobs", "options", "pipeline")
+
     pipeline: Pipeline
     jobs: list[JobFacts]
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]]
     """Rule options from the configuration, by rule name."""
+
+    def __init__(self, pipeline: Pipeline, jobs: list[JobFacts],
+                 options: dict[str, dict[str, Any]] | None = None) -> None:
+        self.pipeline = pipeline
+        self.jobs = jobs
+        self.options = {} if options is None else options
 
     def option(self, rule: str, key: str, default: Any = None) -> Any:
         return self.options.get(rule, {}).get(key, default)
@@ -91,8 +105,10 @@ class PipelineContext:
         yield from ((image, []) for image in global_images(self.pipeline))
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Rule:
+    __slots__ = ("check", "check_runner", "code", "doc", "example_args", "fixable", "name",
+                 "severity", "summary")
+
     code: str
     name: str
     severity: Severity
@@ -101,8 +117,22 @@ class Rule:
     doc: str
     check: Callable[[PipelineContext], Iterable[Hit]] | None
     check_runner: Callable[[RunnerConfig], Iterable[Hit]] | None
-    example_args: tuple[str, ...] = ()
+    example_args: tuple[str, ...]
     """Flags its documented examples are linted with."""
+
+    def __init__(self, code: str, name: str, severity: Severity, summary: str, fixable: bool,
+                 doc: str, check: Callable[[PipelineContext], Iterable[Hit]] | None,
+                 check_runner: Callable[[RunnerConfig], Iterable[Hit]] | None,
+                 example_args: tuple[str, ...] = ()) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.summary = summary
+        self.fixable = fixable
+        self.doc = doc
+        self.check = check
+        self.check_runner = check_runner
+        self.example_args = example_args
 
 
 @cache
