@@ -11,6 +11,10 @@ alternately:
   * one typical file (the median-sized one), for both tools;
 and prints the medians and the ratios. The targets are a ratio of at most
 1/3 for the whole corpus and 1/2 for a single file.
+
+``--one-process`` sets ``CIGEN_NO_FORK=1``: cigen then runs as it does on a
+machine with one processor (no engine process started early, no parallel
+share of a large batch).
 """
 
 from __future__ import annotations
@@ -57,7 +61,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--one-process", action="store_true",
+                        help="run cigen with CIGEN_NO_FORK=1")
     args = parser.parse_args()
+    if args.one_process:
+        ENVIRONMENT["CIGEN_NO_FORK"] = "1"
     corpus = os.path.abspath(args.corpus)
     files = sorted(os.path.basename(path) for path in glob.glob(os.path.join(corpus, "*.yml")))
     if not files:

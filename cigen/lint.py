@@ -356,12 +356,17 @@ class Linter:
 PARALLEL_MIN_FILES = 16
 
 
-def _lint_chunk(job: tuple[list[Target], LintOptions]) -> tuple[list[Finding], list[str],
-                                                                list[str]]:
+ChunkResult = tuple[list[Finding], list[str], list[str], set[tuple[str, int]]]
+
+
+def _lint_chunk(job: tuple[list[Target], LintOptions]) -> ChunkResult:
+    """Lint one share of a batch: its findings, files and internal errors, and
+    where the suppressions that suppressed something are (path, line)."""
     targets, options = job
     linter = Linter(options)
     report = linter.lint(targets)
-    return report.findings, report.files, report.internal_errors
+    used = {(item.path, item.line) for item in linter.suppressions.all() if item.used}
+    return report.findings, report.files, report.internal_errors, used
 
 
 def _workers(targets: list[Target]) -> int:
@@ -409,13 +414,20 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     results = map_in_forks(_lint_chunk, chunks)
     report = LintReport()
     findings: list[Finding] = []
+    used: set[tuple[str, int]] = set()
     order = {target.display: index for index, target in enumerate(targets)}
-    for chunk_findings, files, errors in results:
+    for chunk_findings, files, errors, chunk_used in results:
         findings.extend(chunk_findings)
         report.files.extend(files)
         report.internal_errors.extend(errors)
+        used |= chunk_used
     report.files.sort(key=lambda name: order.get(name, 0))
-    report.findings = merge_findings(findings)
+    # A suppression in a file that several shares include is unused in one
+    # share only if it is unused in all of them.
+    report.findings = merge_findings([
+        finding for finding in findings
+        if not (finding.rule == "unused-suppression" and finding.fix is not None
+                and (finding.span.path, finding.span.line) in used)])
     return report
 
 

@@ -5,15 +5,20 @@ the user still gets an answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from cigen.parallel import processors
 from tests.conftest import CORPUS
+
+Write = Callable[[str, str], Path]
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -166,3 +171,24 @@ def test_usage_errors_come_from_the_parent_alone(tmp_path: Path) -> None:
     assert (code, handed) == (2, False)
     assert "No such option: --no-such-option" in err
 
+
+
+@pytest.mark.skipif(processors() < 2, reason="a batch is split only with two processors")
+def test_a_shared_suppression_used_by_one_share_is_not_reported_unused(write: Write,
+                                                                     tmp_path: Path) -> None:
+    # One pipeline triggers the suppressed finding in the shared include; the
+    # other nineteen do not. Split across processes, the share without that
+    # pipeline sees the suppression unused; the run as a whole does not.
+    write("ci/shared.yml", ".build:\n  image: docker:29.1-cli\n  script:\n"
+          '    - docker build -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA" .'
+          "  # cigen: ignore[missing-cache-from] small image\n")
+    write("00.gitlab-ci.yml", "include: ci/shared.yml\nbuild:\n  extends: .build\n"
+          "  services:\n    - docker:29.1-dind\n")
+    for number in range(1, 20):
+        write(f"{number:02}.gitlab-ci.yml",
+              "include: ci/shared.yml\nbuild:\n  extends: .build\n  tags: [docker-shell]\n")
+    names = sorted(path.name for path in tmp_path.glob("*.gitlab-ci.yml"))
+    code, out, err, handed = with_engine("lint", "--format", "json", *names, cwd=tmp_path)
+    assert handed
+    assert (code, out, err) == one_process("lint", "--format", "json", *names, cwd=tmp_path)
+    assert [finding["rule"] for finding in json.loads(out)["findings"]] == ["privileged-dind"]
