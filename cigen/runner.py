@@ -1,11 +1,8 @@
 """GitLab Runner ``config.toml`` files, with the line of every setting.
 
 Values come from :mod:`tomllib` (the standard library's TOML parser), which
-keeps no positions; the positions come from one pass over the text that tracks
-table headers (``[[runners]]``, ``[runners.docker]``, nested arrays of tables)
-and ``key = value`` lines, skipping multi-line strings and arrays. That is all
-the structure runner files use, and it avoids a second TOML library whose only
-job would be line numbers.
+keeps no positions; the line of each key comes from
+:mod:`cigen.toml_positions`.
 """
 
 from __future__ import annotations
@@ -15,13 +12,10 @@ from typing import Any
 
 from cigen.positions import Span
 from cigen.source import LoadError, Problem, SourceText
+from cigen.toml_positions import TablePath, key_positions, nearest_span
 
 RUNNERS_HEADER = re.compile(r"^\s*\[\[\s*runners\s*\]\]", re.M)
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*(\]\]?)\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=\s*(.*)$""")
 _TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-TablePath = tuple[str | int, ...]
 
 
 def looks_like_runner_config(text: str) -> bool:
@@ -101,12 +95,7 @@ class RunnerConfig:
 
     def span_of(self, path: TablePath) -> Span:
         """The span of a key, else of its nearest enclosing table, else line 1."""
-        while path:
-            span = self.positions.get(path)
-            if span is not None:
-                return span
-            path = path[:-1]
-        return Span(self.path, 1, 1, 1, 1)
+        return nearest_span(self.positions, path) or Span(self.path, 1, 1, 1, 1)
 
     def find_in_value(self, key_span: Span, text: str) -> Span:
         """Where ``text`` (an array item) is written, searching from its key's line."""
@@ -131,86 +120,9 @@ def load_runner_config(source: SourceText) -> RunnerConfig:
         message = _TOML_ERROR_POSITION.sub("", message).strip()
         raise LoadError(Problem("invalid-syntax", f"invalid TOML: {message}",
                                 Span(source.path, line, column, line, column))) from None
-    config = RunnerConfig(source.path, source, data, _index_positions(source))
+    config = RunnerConfig(source.path, source, data, key_positions(source))
     runners = data.get("runners")
     if isinstance(runners, list):
         config.runners = [Runner(index, entry, config) for index, entry in enumerate(runners)
                           if isinstance(entry, dict)]
     return config
-
-
-def _split_dotted(text: str) -> list[str]:
-    parts = re.findall(r'"[^"]*"|\'[^\']*\'|[^.]+', text)
-    return [part.strip().strip("\"'") for part in parts]
-
-
-def _index_positions(source: SourceText) -> dict[TablePath, Span]:
-    positions: dict[TablePath, Span] = {}
-    array_counts: dict[tuple[str, ...], int] = {}
-    current: TablePath = ()
-    # Maps a plain dotted name prefix to its position with array indices filled in.
-    resolved_prefix: dict[tuple[str, ...], TablePath] = {}
-    multiline_quote = ""
-    bracket_depth = 0
-    for number, line in enumerate(source.text.split("\n"), start=1):
-        stripped = line.strip()
-        if multiline_quote:
-            if multiline_quote in stripped:
-                multiline_quote = ""
-            continue
-        if bracket_depth > 0:
-            bracket_depth = max(bracket_depth + _bracket_balance(stripped), 0)
-            continue
-        if not stripped or stripped.startswith("#"):
-            continue
-        header = _HEADER.match(line)
-        if header and stripped.startswith("["):
-            names = _split_dotted(header.group(2))
-            path = _resolve_table(names, resolved_prefix)
-            if header.group(1) == "[[":
-                key = tuple(names)
-                index = array_counts.get(key, -1) + 1
-                array_counts[key] = index
-                # A new element resets the counts of arrays nested below it.
-                for other in list(array_counts):
-                    if len(other) > len(key) and other[:len(key)] == key:
-                        del array_counts[other]
-                path = (*path, index)
-                resolved_prefix[key] = path
-            else:
-                resolved_prefix[tuple(names)] = path
-            current = path
-            column = len(line) - len(line.lstrip()) + 1
-            positions.setdefault(current, Span(source.path, number, column, number,
-                                               len(line) + 1))
-            continue
-        match = _KEY.match(line)
-        if match:
-            key_path = (*current, *_split_dotted(match.group(1)))
-            column = len(line) - len(line.lstrip()) + 1
-            positions[key_path] = Span(source.path, number, column, number, len(line) + 1)
-            value = match.group(2)
-            for quote in ('"""', "'''"):
-                if value.startswith(quote) and value.count(quote) == 1:
-                    multiline_quote = quote
-            bracket_depth = max(_bracket_balance(value), 0)
-    return positions
-
-
-def _resolve_table(names: list[str], resolved: dict[tuple[str, ...], TablePath]) -> TablePath:
-    """``runners.docker`` -> ``("runners", 3, "docker")`` for the latest ``[[runners]]``."""
-    for length in range(len(names), 0, -1):
-        prefix = tuple(names[:length])
-        if prefix in resolved and length < len(names):
-            return (*resolved[prefix], *names[length:])
-    for length in range(len(names) - 1, 0, -1):
-        prefix = tuple(names[:length])
-        if prefix in resolved:
-            return (*resolved[prefix], *names[length:])
-    return tuple(names)
-
-
-def _bracket_balance(text: str) -> int:
-    """Opening minus closing brackets outside strings and comments."""
-    code = re.sub(r'"(?:\\.|[^"\\])*"|\'[^\']*\'', "", text).split("#", 1)[0]
-    return code.count("[") - code.count("]")

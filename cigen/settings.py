@@ -4,15 +4,18 @@ A project configures cigen in `cigen.toml` (top level) or in `pyproject.toml`
 under `[tool.cigen]`. The file is looked for from the linted file's directory
 up to the repository root; `--config PATH` names it and `--isolated` ignores
 it. The keys mirror the command-line flags; flags win. The pydantic model
-below is the single definition of the format: it validates the file (an
-unknown key or a bad value is a one-line error naming the key and the file)
-and is the source of the JSON Schema in `schemas/cigen-config.schema.json`.
-pydantic is imported only when a configuration file exists.
+below is the single definition of the format and the source of the JSON
+Schema in `schemas/cigen-config.schema.json` (`python -m cigen.settings`
+writes it; a test keeps it current). A run validates the file against that
+schema with the compiled validator it loads anyway, since importing pydantic
+would cost more than the rest of the run; an unknown key or a bad value is a
+one-line error naming the file, the line and the key.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from cigen.includes import repository_root
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 CONFIG_FILES = ("cigen.toml", "pyproject.toml")
+SCHEMA_NAME = "cigen-config.schema.json"
 
 
 class ConfigError(Exception):
@@ -81,8 +85,7 @@ def _model() -> type[BaseModel]:
         return name.replace("_", "-")
 
     class UnpinnedDockerImageOptions(BaseModel):
-        model_config = ConfigDict(extra="forbid", alias_generator=kebab,
-                                  populate_by_name=True)
+        model_config = ConfigDict(extra="forbid", strict=True, alias_generator=kebab)
         docker_version: str | None = Field(
             None, pattern=r"^\d+(\.\d+){0,2}$",
             description="The Docker release considered current: the version the unsafe fix "
@@ -93,15 +96,14 @@ def _model() -> type[BaseModel]:
                         "(a mirror that only serves vetted tags); not reported.")
 
     class RuleOptions(BaseModel):
-        model_config = ConfigDict(extra="forbid", alias_generator=kebab,
-                                  populate_by_name=True)
+        model_config = ConfigDict(extra="forbid", strict=True, alias_generator=kebab)
         unpinned_docker_image: UnpinnedDockerImageOptions | None = None
 
     class CigenConfig(BaseModel):
         """Configuration of cigen, in `cigen.toml` or `[tool.cigen]` of `pyproject.toml`."""
 
-        model_config = ConfigDict(extra="forbid", alias_generator=kebab,
-                                  populate_by_name=True, title="cigen configuration")
+        model_config = ConfigDict(extra="forbid", strict=True, alias_generator=kebab,
+                                  title="cigen configuration")
         select: list[str] | None = Field(
             None, description="Only these rules (names or codes); default: all.")
         extend_select: list[str] = Field(
@@ -162,49 +164,119 @@ def _has_cigen_table(path: str, name: str) -> bool:
         return False
 
 
+def schema_path() -> str:
+    """The configuration's JSON Schema: the wheel's copy, else the source tree's."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "_data", "schemas", SCHEMA_NAME)
+    if os.path.isfile(packaged):
+        return packaged
+    return os.path.join(os.path.dirname(here), "schemas", SCHEMA_NAME)
+
+
 def load_settings(path: str) -> Settings:
     """Read and validate a configuration file; raises :class:`ConfigError`."""
     import tomllib
 
     try:
         with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+            raw = handle.read()
+        document = tomllib.loads(raw.decode("utf-8"))
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        message = str(error)
+        position = _TOML_ERROR_POSITION.search(message)
+        where = f"{path}:{position.group(1)}:{position.group(2)}" if position else path
+        raise ConfigError(f"{where}: invalid TOML: "
+                          f"{_TOML_ERROR_POSITION.sub('', message).strip()}") from None
     table: Any = document
-    prefix = ""
+    prefix: tuple[str, ...] = ()
     if os.path.basename(path) == "pyproject.toml" or "tool" in document:
         table = document.get("tool", {}).get("cigen", {})
-        prefix = "tool.cigen."
-    from pydantic import ValidationError
+        prefix = ("tool", "cigen")
+    problem = _first_violation(table)
+    if problem is not None:
+        location, message = problem
+        from cigen.source import SourceText
+        from cigen.toml_positions import key_positions, nearest_span
 
-    try:
-        config = model().model_validate(table)
-    except ValidationError as error:
-        first = error.errors()[0]
-        key = prefix + ".".join(str(part) for part in first["loc"])
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise ConfigError(f"{path}: {key}: {message}") from None
-    data = config.model_dump()
-    rule_options = {name.replace("_", "-"): {key.replace("_", "-"): value
-                                              for key, value in (options or {}).items()}
-                    for name, options in data["rules"].items() if options}
+        span = nearest_span(key_positions(SourceText(path, raw.decode("utf-8"))),
+                            (*prefix, *location))
+        where = f"{path}:{span.line}" if span is not None else path
+        raise ConfigError(f"{where}: {_dotted((*prefix, *location))}: {message}")
+    rules = table.get("rules", {})
     return Settings(
         path=path,
-        select=frozenset(data["select"]) if data["select"] is not None else None,
-        extend_select=frozenset(data["extend_select"]),
-        ignore=frozenset(data["ignore"]),
-        fail_on=data["fail_on"],
-        exclude=tuple(data["exclude"]),
+        select=frozenset(table["select"]) if table.get("select") is not None else None,
+        extend_select=frozenset(table.get("extend-select", ())),
+        ignore=frozenset(table.get("ignore", ())),
+        fail_on=table.get("fail-on"),
+        exclude=tuple(table.get("exclude", ())),
         per_file_ignores={pattern: frozenset(rules)
-                          for pattern, rules in data["per_file_ignores"].items()},
-        severity=dict(data["severity"]),
-        require_reason=data["require_reason"],
-        unsafe_fixes=data["unsafe_fixes"],
-        rule_options=rule_options,
+                          for pattern, rules in table.get("per-file-ignores", {}).items()},
+        severity=dict(table.get("severity", {})),
+        require_reason=table.get("require-reason", False),
+        unsafe_fixes=table.get("unsafe-fixes", False),
+        rule_options={name: dict(options) for name, options in rules.items() if options},
     )
+
+
+_TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TYPE_NAMES = {"array": "an array", "object": "a table", "string": "a string",
+               "boolean": "true or false", "integer": "a whole number", "number": "a number"}
+
+
+def _first_violation(table: Any) -> tuple[list[str | int], str] | None:
+    """Where the first schema violation is, and what is wrong there, if any.
+
+    The table is checked against the JSON Schema generated from the model
+    (``schemas/cigen-config.schema.json``) with the compiled validator the
+    pipeline check already loads: importing pydantic and building the model
+    would cost more than the rest of a run.
+    """
+    import json
+
+    import jsonschema_rs
+
+    with open(schema_path(), encoding="utf-8") as handle:
+        validator = jsonschema_rs.validator_for(json.load(handle))
+    error = next(iter(validator.iter_errors(table)), None)
+    if error is None:
+        return None
+    error = _closest_branch(error)
+    location: list[str | int] = list(error.instance_path)
+    kind = type(error.kind).__name__
+    if kind == "AdditionalProperties":
+        location.append(sorted(error.kind.unexpected)[0])
+        return location, "unknown key"
+    if kind == "Enum":
+        return location, f"must be one of {', '.join(map(str, error.kind.options))}"
+    if kind == "Type":
+        types = error.kind.types if isinstance(error.kind.types, list) else [error.kind.types]
+        names = [_TYPE_NAMES.get(str(name), str(name)) for name in types]
+        return location, f"must be {' or '.join(names)}"
+    if kind == "Pattern":
+        return location, f"must match {error.kind.pattern}"
+    return location, str(error.message)
+
+
+def _closest_branch(error: Any) -> Any:
+    """For "a value or nothing" (``anyOf`` with ``null``), the error of the value's branch."""
+    for branch in getattr(error.kind, "context", None) or []:
+        nothing = all(type(item.kind).__name__ == "Type" and "null" in str(item.kind.types)
+                      for item in branch)
+        if branch and not nothing:
+            return _closest_branch(branch[0])
+    return error
+
+
+def _dotted(location: tuple[str | int, ...]) -> str:
+    text = ""
+    for step in location:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
 
 
 def schema_text() -> str:

@@ -85,22 +85,105 @@ trusted-registries = ["mirror.example.com/"]
 def test_bad_configuration_is_a_one_line_usage_error(write: Write, cigen: Cigen,
                                                      tmp_path: Path) -> None:
     write(".gitlab-ci.yml", PIPELINE)
-    config = write("cigen.toml", 'selct = ["x"]\n')
+    config = write("cigen.toml", '# lint settings\nselct = ["x"]\n')
     result = cigen("lint", cwd=tmp_path)
     assert result.exit_code == 2
-    assert result.stderr == f"cigen: error: {config}: selct: unknown key\n"
-    config.write_text('fail-on = "sometimes"\n')
-    assert cigen("lint", cwd=tmp_path).stderr.startswith(
-        f"cigen: error: {config}: fail-on: Input should be 'error', 'warning' or 'info'")
+    assert result.stderr == f"cigen: error: {config}:2: selct: unknown key\n"
+    config.write_text('ignore = []\nfail-on = "sometimes"\n')
+    assert cigen("lint", cwd=tmp_path).stderr == (
+        f"cigen: error: {config}:2: fail-on: must be one of error, warning, info\n")
+    config.write_text('[rules.unpinned-docker-image]\ntrusted-registries = "mirror/"\n')
+    assert cigen("lint", cwd=tmp_path).stderr == (
+        f"cigen: error: {config}:2: rules.unpinned-docker-image.trusted-registries: "
+        "must be an array\n")
+    pyproject = write("pyproject.toml", '[tool.cigen]\nseverity = { privileged-dind = "x" }\n')
+    assert cigen("lint", "--config", str(pyproject), cwd=tmp_path).stderr == (
+        f"cigen: error: {pyproject}:2: tool.cigen.severity.privileged-dind: "
+        "must be one of error, warning, info\n")
     config.write_text('ignore = ["no-such-rule"]\n')
     assert cigen("lint", cwd=tmp_path).stderr == (
         f"cigen: error: {config}: ignore: unknown rule 'no-such-rule' (see `cigen rules`)\n")
-    config.write_text("[broken\n")
+    config.write_text("ignore = []\n[broken\n")
     broken = cigen("lint", cwd=tmp_path)
     assert broken.exit_code == 2 and broken.stderr.count("\n") == 1
+    assert broken.stderr.startswith(f"cigen: error: {config}:2:")
     assert "Traceback" not in broken.stderr
     assert cigen("lint", "--config", "nope.toml", cwd=tmp_path).stderr == (
         "cigen: error: --config nope.toml: no such file\n")
+
+
+CONFIGURATIONS = [
+    {},
+    {"select": ["CG1", "docker-socket-mount"], "ignore": [], "extend-select": ["CG101"],
+     "fail-on": "info", "exclude": ["vendor/**"], "require-reason": True,
+     "unsafe-fixes": False, "per-file-ignores": {"ci/*.yml": ["privileged-dind"]},
+     "severity": {"unconditional-latest": "error"},
+     "rules": {"unpinned-docker-image": {"docker-version": "29.1",
+                                         "trusted-registries": ["mirror/"]}},
+     "init": {"strategy": "dind"}},
+    {"select": None},
+    {"rules": {}},
+    {"selct": ["x"]},
+    {"extend_select": ["CG101"]},
+    {"select": "CG101"},
+    {"select": [1]},
+    {"fail-on": "sometimes"},
+    {"fail-on": None},
+    {"require-reason": "yes"},
+    {"severity": {"privileged-dind": "fatal"}},
+    {"per-file-ignores": {"a": "privileged-dind"}},
+    {"rules": {"unpinned-docker-image": {"docker-version": "v29"}}},
+    {"rules": {"unpinned-docker-image": {"pinned": True}}},
+    {"rules": {"no-such-rule": {}}},
+    {"init": "dind"},
+]
+
+
+def test_the_schema_a_run_validates_with_agrees_with_the_model(tmp_path: Path) -> None:
+    # Runs check the file against the generated schema, not with pydantic:
+    # both must accept and reject the same tables.
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from cigen.settings import ConfigError, load_settings, model
+
+    def toml(value: object) -> str:
+        return json.dumps(value)  # JSON strings, numbers, arrays and booleans are TOML too
+
+    for table in CONFIGURATIONS:
+        lines = ["[tool.cigen]"]
+        lines += [f'"{key}" = {toml(value)}' for key, value in table.items()
+                  if value is not None and not isinstance(value, dict)]
+        for key, value in table.items():
+            if isinstance(value, dict):
+                lines.append(f'[tool.cigen."{key}"]')
+                for inner, item in value.items():
+                    item_text = ("{" + ", ".join(f'"{k}" = {toml(v)}' for k, v in item.items())
+                                 + "}") if isinstance(item, dict) else toml(item)
+                    lines.append(f'"{inner}" = {item_text}')
+        path = tmp_path / "pyproject.toml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written = tomllib.loads(path.read_text("utf-8"))["tool"]["cigen"]
+        try:
+            model().model_validate(written)
+            model_accepts = True
+        except ValidationError:
+            model_accepts = False
+        try:
+            settings = load_settings(str(path))
+            run_accepts = True
+        except ConfigError:
+            run_accepts = False
+        assert run_accepts == model_accepts, table
+        if run_accepts:
+            dumped = model().model_validate(written).model_dump(by_alias=True)
+            assert settings.fail_on == dumped["fail-on"]
+            assert settings.select == (frozenset(dumped["select"])
+                                       if dumped["select"] is not None else None)
+            assert settings.ignore == frozenset(dumped["ignore"])
+            assert settings.require_reason == dumped["require-reason"]
+            assert dict(settings.severity) == dumped["severity"]
 
 
 def test_schema_of_the_configuration_is_current() -> None:
