@@ -16,7 +16,6 @@ import typer
 
 from cigen import __version__
 
-EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
