@@ -223,3 +223,70 @@ def test_fix_needs_files(cigen: Cigen, tmp_path: Path) -> None:
     result = cigen("lint", "--fix", "-", stdin="a:\n  script: [make]\n", cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr == "cigen: error: --fix and --diff need files, not standard input\n"
+
+
+RUNNER_CONFIG = """\
+concurrent = 4
+
+[[runners]]
+  name = "dind"   # for image builds
+  executor = "docker"
+  [runners.docker]
+    image = "docker:29.1-cli"
+    privileged = true  # cigen: ignore[privileged-runner] dind runner for one project
+    volumes = ["/cache"]
+
+[[runners]]
+  name = "dind-empty"
+  executor = "docker"
+  [runners.docker]
+    privileged = true  # cigen: ignore[privileged-runner] also for dind
+    volumes = []
+
+[[runners]]
+  name = "dind-none"
+  executor = "docker"
+  [runners.docker]
+    privileged = true  # cigen: ignore[privileged-runner] also for dind
+    shm_size = 0
+
+[[runners]]
+  name = "dind-multiline"
+  executor = "docker"
+  [runners.docker]
+    privileged = true  # cigen: ignore[privileged-runner] also for dind
+    volumes = [
+      "/cache",  # shared cache
+    ]
+
+[[runners]]
+  name = "inline"
+  executor = "docker"
+  docker = { privileged = true }  # cigen: ignore[privileged-runner] no fix offered here
+"""
+
+
+def test_runner_certs_volume_is_added(write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    import tomllib
+
+    config = write("config.toml", RUNNER_CONFIG.replace("\n", "\r\n"))
+    result = cigen("lint", "--fix", "--format", "json", "config.toml", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    assert [(f["rule"], f["line"]) for f in result.findings()] == [
+        ("runner-dind-certs-volume", 38)]
+    text = config.read_bytes().decode("utf-8")
+    assert text.count("\r\n") == text.count("\n")  # line endings kept
+    lines = text.replace("\r\n", "\n").splitlines()
+    assert lines[8] == '    volumes = ["/certs/client", "/cache"]'
+    assert lines[15] == '    volumes = ["/certs/client"]'
+    assert lines[21:24] == [
+        "    privileged = true  # cigen: ignore[privileged-runner] also for dind",
+        '    volumes = ["/certs/client"]', "    shm_size = 0"]
+    assert lines[30:33] == ['    volumes = ["/certs/client",', '      "/cache",  # shared cache',
+                            "    ]"]
+    volumes = [runner.get("docker", {}).get("volumes")
+               for runner in tomllib.loads(text)["runners"]]
+    assert volumes == [["/certs/client", "/cache"], ["/certs/client"], ["/certs/client"],
+                       ["/certs/client", "/cache"], None]
+    again = cigen("lint", "--fix", "config.toml", cwd=tmp_path)
+    assert config.read_bytes().decode("utf-8") == text and "Fixed" not in again.stdout

@@ -34,23 +34,31 @@ unauthenticated daemon on port 2375.
 ```
 
 ## Fix safety
-No fix yet: adding the volume is safe, and will be offered.
+Safe: `"/certs/client"` is added at the front of `volumes`, or a
+`volumes = ["/certs/client"]` line is added below `privileged` when the
+section has no `volumes`. It is an anonymous volume, fresh for each job, so it
+shares nothing between jobs; jobs that do not use dind never see it. No fix
+is offered when the section is written as an inline table or dotted keys.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from cigen.findings import Severity
+from cigen.fix import Edit, Fix, fix_of
 from cigen.rules import Hit
 
 if TYPE_CHECKING:
-    from cigen.runner import RunnerConfig
+    from cigen.positions import Span
+    from cigen.runner import Runner, RunnerConfig
 
 CODE = "CG202"
 NAME = "runner-dind-certs-volume"
 SEVERITY = Severity.WARNING
+FIXABLE = True
 SUMMARY = "A privileged docker runner lacks the /certs/client volume that dind TLS needs"
 
 
@@ -62,7 +70,41 @@ def check_runner(config: RunnerConfig) -> Iterator[Hit]:
         volumes = [volume for volume, _ in runner.docker_volumes()]
         if any(volume.split(":", 1)[0].rstrip("/") == "/certs/client" for volume in volumes):
             continue
-        yield Hit(runner.span("docker", "volumes") if "volumes" in docker
-                  else runner.span("docker", "privileged"),
-                  f"runner {runner.label} is privileged (for dind) but its volumes lack "
-                  '"/certs/client": jobs cannot reach dind over TLS')
+        has_volumes = "volumes" in docker
+        span = runner.span("docker", "volumes" if has_volumes else "privileged")
+        yield Hit(span, f"runner {runner.label} is privileged (for dind) but its volumes lack "
+                        '"/certs/client": jobs cannot reach dind over TLS',
+                  fix=_add_volume(config, runner, span, has_volumes))
+
+
+CERTS_VOLUME = '"/certs/client"'
+_VOLUMES_LINE = re.compile(r"^(\s*)volumes\s*=\s*\[")
+_PRIVILEGED_LINE = re.compile(r"^(\s*)privileged\s*=\s*true\s*(#.*)?$")
+
+
+def _add_volume(config: RunnerConfig, runner: Runner, span: Span, has_volumes: bool
+                ) -> Fix | None:
+    """The volume first in the array, or a new ``volumes`` line below ``privileged``;
+    only where the key is written on its own line of a ``[runners.docker]`` table."""
+    source = config.source
+    line = source.line_text(span.line)
+    start = source.offset(span.line, 1)
+    if has_volumes:
+        if not isinstance(runner.section("docker").get("volumes"), list):
+            return None
+        found = _VOLUMES_LINE.match(line)
+        if found is None:
+            return None
+        rest = line[found.end():].lstrip()
+        separator = "" if rest.startswith("]") else ", " if rest else ","
+        edit = Edit(source.path, start + found.end(), start + found.end(),
+                    CERTS_VOLUME + separator)
+    else:
+        content = line.rstrip("\r")
+        found = _PRIVILEGED_LINE.match(content)
+        if found is None:
+            return None
+        newline = "\r\n" if line.endswith("\r") else "\n"
+        end = start + len(content)  # before the line break, whichever it is
+        edit = Edit(source.path, end, end, f"{newline}{found.group(1)}volumes = [{CERTS_VOLUME}]")
+    return fix_of("add the /certs/client volume", True, edit)
