@@ -204,6 +204,9 @@ class Linter:
         self.suppressions = SuppressionIndex()
         self.sources: dict[str, SourceText] = {}
         self._raw: list[Finding] = []
+        self.unused_suppressions: list[Finding] = []
+        """`unused-suppression` findings for suppressions that suppressed nothing in
+        this run; :meth:`lint` adds them to the report unless told to leave them out."""
 
     def _selected(self, rule: Rule) -> bool:
         keys = {rule.name, rule.code}
@@ -229,7 +232,10 @@ class Linter:
         if rule in self.rules:
             self._raw.append(self._finding(rule, problem.message, problem.span, []))
 
-    def lint(self, targets: list[Target]) -> LintReport:
+    def lint(self, targets: list[Target], *, report_unused: bool = True) -> LintReport:
+        """Lint ``targets``. With ``report_unused=False`` the findings on suppressions
+        that suppressed nothing stay in :attr:`unused_suppressions` only, for a
+        caller that judges them over several linters."""
         for target in targets:
             try:
                 self.lint_target(target)
@@ -243,13 +249,21 @@ class Linter:
         findings = self._raw
         if not self.options.no_ignores:
             findings = self.suppressions.filter(findings) + self._suppression_findings()
+        self.unused_suppressions = self._finished(self.unused_suppressions)
+        findings = self._finished(findings)
+        if report_unused:
+            findings += self.unused_suppressions
+        self.report.findings = merge_findings(findings)
+        return self.report
+
+    def _finished(self, findings: list[Finding]) -> list[Finding]:
+        """The findings per-file ignores leave, each with its source line."""
         findings = [finding for finding in findings if not self.options.ignored_in_file(finding)]
         for finding in findings:
             source = self.sources.get(finding.span.path)
             if source is not None:
                 finding.snippet = source.line_text(finding.span.line).strip()
-        self.report.findings = merge_findings(findings)
-        return self.report
+        return findings
 
     def _suppression_findings(self) -> list[Finding]:
         """Suppressions that suppress nothing, name no rule, or lack a required reason."""
@@ -275,8 +289,9 @@ class Linter:
                                            "(see `cigen rules`)", span, []))
             elif not suppression.used and suppression.rules <= selected:
                 fix = Fix((removal(suppression, source),), True, "remove the comment")
-                found.append(self._finding(unused, f"`ignore[{listed}]` suppresses nothing "
-                                           "here; remove it", span, [], fix))
+                self.unused_suppressions.append(self._finding(
+                    unused, f"`ignore[{listed}]` suppresses nothing here; remove it", span, [],
+                    fix))
         return found
 
     def lint_target(self, target: Target) -> None:
@@ -356,17 +371,19 @@ class Linter:
 PARALLEL_MIN_FILES = 16
 
 
-ChunkResult = tuple[list[Finding], list[str], list[str], set[tuple[str, int]]]
+ChunkResult = tuple[list[Finding], list[Finding], list[str], list[str], set[tuple[str, int]]]
 
 
 def _lint_chunk(job: tuple[list[Target], LintOptions]) -> ChunkResult:
-    """Lint one share of a batch: its findings, files and internal errors, and
-    where the suppressions that suppressed something are (path, line)."""
+    """Lint one share of a batch: its findings, its findings on suppressions that
+    suppressed nothing, its files and internal errors, and where the suppressions
+    that did suppress something are (path, line)."""
     targets, options = job
     linter = Linter(options)
-    report = linter.lint(targets)
+    report = linter.lint(targets, report_unused=False)
     used = {(item.path, item.line) for item in linter.suppressions.all() if item.used}
-    return report.findings, report.files, report.internal_errors, used
+    return (report.findings, linter.unused_suppressions, report.files, report.internal_errors,
+            used)
 
 
 def _workers(targets: list[Target]) -> int:
@@ -414,20 +431,21 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     results = map_in_forks(_lint_chunk, chunks)
     report = LintReport()
     findings: list[Finding] = []
+    unused: list[Finding] = []
     used: set[tuple[str, int]] = set()
     order = {target.display: index for index, target in enumerate(targets)}
-    for chunk_findings, files, errors, chunk_used in results:
+    for chunk_findings, chunk_unused, files, errors, chunk_used in results:
         findings.extend(chunk_findings)
+        unused.extend(chunk_unused)
         report.files.extend(files)
         report.internal_errors.extend(errors)
         used |= chunk_used
     report.files.sort(key=lambda name: order.get(name, 0))
-    # A suppression in a file that several shares include is unused in one
-    # share only if it is unused in all of them.
-    report.findings = merge_findings([
-        finding for finding in findings
-        if not (finding.rule == "unused-suppression" and finding.fix is not None
-                and (finding.span.path, finding.span.line) in used)])
+    # A suppression in a file that several shares include suppressed nothing only
+    # if it suppressed nothing in any of them.
+    findings.extend(finding for finding in unused
+                    if (finding.span.path, finding.span.line) not in used)
+    report.findings = merge_findings(findings)
     return report
 
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from cigen.positions import Span
 from cigen.source import LoadError, Problem, SourceText
-from cigen.toml_positions import TablePath, key_positions, nearest_span
+from cigen.toml_positions import TablePath, key_positions, nearest_span, parse_error
 
 RUNNERS_HEADER = re.compile(r"^\s*\[\[\s*runners\s*\]\]", re.M)
-_TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def looks_like_runner_config(text: str) -> bool:
@@ -114,10 +113,8 @@ def load_runner_config(source: SourceText) -> RunnerConfig:
     try:
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        match = _TOML_ERROR_POSITION.search(message)
-        line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-        message = _TOML_ERROR_POSITION.sub("", message).strip()
+        position, message = parse_error(error)
+        line, column = position or (1, 1)
         raise LoadError(Problem("invalid-syntax", f"invalid TOML: {message}",
                                 Span(source.path, line, column, line, column))) from None
     config = RunnerConfig(source.path, source, data, key_positions(source))

@@ -121,13 +121,14 @@ def describe_path(path: list[str | int]) -> str:
         owner, rest = f"'{head}'", rest
         if not rest:
             return owner
-        return f"'{_dotted(rest)}' in {owner}"
+        return f"'{dotted(rest)}' in {owner}"
     if not rest:
         return f"job '{head}'"
-    return f"'{_dotted(rest)}' of job '{head}'"
+    return f"'{dotted(rest)}' of job '{head}'"
 
 
-def _dotted(path: list[str | int]) -> str:
+def dotted(path: list[str | int]) -> str:
+    """``['cache', 0, 'key']`` -> ``cache[0].key``."""
     text = ""
     for step in path:
         text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))

@@ -15,7 +15,6 @@ one-line error naming the file, the line and the key.
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any
 
 from cigen.includes import repository_root
@@ -177,20 +176,20 @@ def load_settings(path: str) -> Settings:
     """Read and validate a configuration file; raises :class:`ConfigError`."""
     import tomllib
 
+    from cigen.toml_positions import key_positions, nearest_span, parse_error
+
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
-        document = tomllib.loads(raw.decode("utf-8"))
+            text = handle.read().decode("utf-8")
+        document = tomllib.loads(text)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        position = _TOML_ERROR_POSITION.search(message)
-        where = f"{path}:{position.group(1)}:{position.group(2)}" if position else path
-        raise ConfigError(f"{where}: invalid TOML: "
-                          f"{_TOML_ERROR_POSITION.sub('', message).strip()}") from None
+        position, message = parse_error(error)
+        where = f"{path}:{position[0]}:{position[1]}" if position else path
+        raise ConfigError(f"{where}: invalid TOML: {message}") from None
     table: Any = document
     prefix: tuple[str, ...] = ()
     if os.path.basename(path) == "pyproject.toml" or "tool" in document:
@@ -199,13 +198,12 @@ def load_settings(path: str) -> Settings:
     problem = _first_violation(table)
     if problem is not None:
         location, message = problem
+        from cigen.schema import dotted
         from cigen.source import SourceText
-        from cigen.toml_positions import key_positions, nearest_span
 
-        span = nearest_span(key_positions(SourceText(path, raw.decode("utf-8"))),
-                            (*prefix, *location))
+        span = nearest_span(key_positions(SourceText(path, text)), (*prefix, *location))
         where = f"{path}:{span.line}" if span is not None else path
-        raise ConfigError(f"{where}: {_dotted((*prefix, *location))}: {message}")
+        raise ConfigError(f"{where}: {dotted([*prefix, *location])}: {message}")
     rules = table.get("rules", {})
     return Settings(
         path=path,
@@ -223,7 +221,6 @@ def load_settings(path: str) -> Settings:
     )
 
 
-_TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _TYPE_NAMES = {"array": "an array", "object": "a table", "string": "a string",
                "boolean": "true or false", "integer": "a whole number", "number": "a number"}
 
@@ -270,13 +267,6 @@ def _closest_branch(error: Any) -> Any:
         if branch and not nothing:
             return _closest_branch(branch[0])
     return error
-
-
-def _dotted(location: tuple[str | int, ...]) -> str:
-    text = ""
-    for step in location:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
-    return text
 
 
 def schema_text() -> str:

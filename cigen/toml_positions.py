@@ -21,6 +21,17 @@ _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=\s*(.*)$""")
 
 TablePath = tuple[str | int, ...]
 
+_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def parse_error(error: Exception) -> tuple[tuple[int, int] | None, str]:
+    """The (line, column) a :mod:`tomllib` error names, if any, and its message
+    without that position."""
+    message = str(error)
+    found = _ERROR_POSITION.search(message)
+    position = (int(found.group(1)), int(found.group(2))) if found else None
+    return position, _ERROR_POSITION.sub("", message).strip()
+
 
 def nearest_span(positions: dict[TablePath, Span], path: TablePath) -> Span | None:
     """The span of ``path``, else of its nearest enclosing key or table."""

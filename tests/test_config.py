@@ -108,6 +108,9 @@ def test_bad_configuration_is_a_one_line_usage_error(write: Write, cigen: Cigen,
     assert broken.exit_code == 2 and broken.stderr.count("\n") == 1
     assert broken.stderr.startswith(f"cigen: error: {config}:2:")
     assert "Traceback" not in broken.stderr
+    config.write_bytes(b'ignore = ["caf\xe9"]\n')
+    latin1 = cigen("lint", cwd=tmp_path)
+    assert (latin1.exit_code, latin1.stderr) == (2, f"cigen: error: {config}: not valid UTF-8\n")
     assert cigen("lint", "--config", "nope.toml", cwd=tmp_path).stderr == (
         "cigen: error: --config nope.toml: no such file\n")
 

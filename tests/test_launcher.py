@@ -192,3 +192,11 @@ def test_a_shared_suppression_used_by_one_share_is_not_reported_unused(write: Wr
     assert handed
     assert (code, out, err) == one_process("lint", "--format", "json", *names, cwd=tmp_path)
     assert [finding["rule"] for finding in json.loads(out)["findings"]] == ["privileged-dind"]
+
+
+def test_cigen_no_fork_keeps_one_process() -> None:
+    script = "from cigen.parallel import forking_allowed; print(forking_allowed())"
+    for environment, expected in ((_environment(CIGEN_NO_FORK="1"), "False"),
+                                  (_environment(), "True")):
+        code, out, err = _run([sys.executable, "-c", script], PIPELINES, None, environment)
+        assert (code, out.strip()) == (0, expected), err
