@@ -13,8 +13,7 @@ and prints the medians and the ratios. The targets are a ratio of at most
 1/3 for the whole corpus and 1/2 for a single file.
 
 ``--one-process`` sets ``CIGEN_NO_FORK=1``: cigen then runs as it does on a
-machine with one processor (no engine process started early, no parallel
-share of a large batch).
+machine with one processor (no parallel share of a large batch).
 """
 
 from __future__ import annotations

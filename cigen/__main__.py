@@ -1,5 +1,5 @@
-"""``python -m cigen``."""
+"""``python -m cigen``: the same command line as the ``cigen`` console script."""
 
-from cigen.launcher import main
+from cigen.cli import main
 
 main()

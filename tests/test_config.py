@@ -149,7 +149,7 @@ def test_the_schema_a_run_validates_with_agrees_with_the_model(tmp_path: Path) -
 
     from pydantic import ValidationError
 
-    from cigen.settings import ConfigError, load_settings, model
+    from cigen.lint.settings import ConfigError, load_settings, model
 
     def toml(value: object) -> str:
         return json.dumps(value)  # JSON strings, numbers, arrays and booleans are TOML too
@@ -190,10 +190,10 @@ def test_the_schema_a_run_validates_with_agrees_with_the_model(tmp_path: Path) -
 
 
 def test_schema_of_the_configuration_is_current() -> None:
-    from cigen.settings import schema_text
+    from cigen.lint.settings import schema_text
 
     checked_in = (PROJECT / "schemas" / "cigen-config.schema.json").read_text()
-    assert checked_in == schema_text(), "run: python -m cigen.settings > " \
+    assert checked_in == schema_text(), "run: python -m cigen.lint.settings > " \
                                         "schemas/cigen-config.schema.json"
     document = json.loads(checked_in)
     assert "select" in document["properties"]

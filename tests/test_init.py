@@ -273,10 +273,10 @@ def test_settings_examples_match_the_checked_in_schema(repo: Path) -> None:
 
 
 def test_checked_in_schema_is_current() -> None:
-    generated = subprocess.run([sys.executable, "-m", "cigen.spec"], capture_output=True,
+    generated = subprocess.run([sys.executable, "-m", "cigen.init.spec"], capture_output=True,
                                text=True, check=True, cwd=PROJECT).stdout
     checked_in = (PROJECT / "schemas" / "cigen-init.schema.json").read_text(encoding="utf-8")
-    assert generated == checked_in, "regenerate: python -m cigen.spec > " \
+    assert generated == checked_in, "regenerate: python -m cigen.init.spec > " \
                                     "schemas/cigen-init.schema.json"
 
 

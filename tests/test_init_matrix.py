@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from cigen import versions
-from cigen.generate import quote, render_pipeline, render_runner_config
-from cigen.spec import IMAGE_REPOSITORY, BuildSpec, Strategy
+from cigen.init.generate import quote, render_pipeline, render_runner_config
+from cigen.init.spec import IMAGE_REPOSITORY, BuildSpec, Strategy
+from cigen.lint import versions
 from tests.conftest import Result
 
 Cigen = Callable[..., Result]

@@ -28,17 +28,18 @@ def test_installed_wheel_generates_from_packaged_templates(tmp_path: Path) -> No
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = subprocess.run(
-        [str(python), "-c", "import cigen.generate as g; print(g.templates_directory()); "
+        [str(python), "-c", "import cigen.init.generate as g; print(g.templates_directory()); "
          "print(g.__file__)"], cwd=elsewhere, capture_output=True, text=True, check=True,
         env=environment).stdout.split()
     templates, module = Path(where[0]), Path(where[1])
     assert PROJECT not in module.parents, "the checkout, not the wheel, was imported"
-    assert templates == module.parent / "_data" / "templates" / "init"
+    package = module.parent.parent  # cigen/init/generate.py
+    assert templates == package / "_data" / "templates" / "init"
     assert {path.name for path in templates.iterdir()} >= {
         f"{strategy}.{kind}.j2" for strategy in ("shell", "dind", "socket", "depot",
                                                  "buildkit", "buildah")
         for kind in ("yml", "toml")}
-    assert (module.parent / "_data" / "schemas" / "cigen-init.schema.json").is_file()
+    assert (package / "_data" / "schemas" / "cigen-init.schema.json").is_file()
 
     result = subprocess.run(
         [str(venv / "bin" / "cigen"), "init", "--strategy", "shell", "--test-command",

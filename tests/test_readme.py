@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cigen.rules import all_rules
+from cigen.lint.rules import all_rules
 from tests.conftest import PROJECT, run_cigen
 
 README = PROJECT / "README.md"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cigen.rules import Rule, all_rules
+from cigen.lint.rules import Rule, all_rules
 from tests.conftest import Result
 
 CODE_BLOCK = re.compile(r"```(?P<language>\w+)\n(?P<body>.*?)```", re.S)

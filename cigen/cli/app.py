@@ -1,0 +1,65 @@
+"""The ``cigen`` application object, its global options and what commands share.
+
+Each command lives in a module of its own beside this one and registers
+itself on :data:`app` when imported (:func:`cigen.cli.main` imports them).
+Exit codes: 0 nothing at or above the failure threshold, 1 findings at or
+above it, 2 usage or I/O errors.
+"""
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from cigen import __version__
+
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="cigen",
+    help="Generate and lint GitLab CI pipelines that build container images.",
+    add_completion=True,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    codequality = "codequality"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
+class RulesFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class Threshold(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"cigen: error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cigen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Generate and lint GitLab CI pipelines that build container images."""

@@ -1,0 +1,43 @@
+"""`cigen expand` prints the merged pipeline that :mod:`cigen.gitlab.expand` builds.
+"""
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from cigen.cli.app import EXIT_FINDINGS, app, fail
+
+
+@app.command()
+def expand(
+    path: Annotated[str, typer.Argument(help="Pipeline file; '-' reads standard input.")
+                    ] = ".gitlab-ci.yml",
+    output_format: Annotated[str, typer.Option(
+        "--format", help="yaml or json.")] = "yaml",
+    keep_hidden: Annotated[bool, typer.Option(
+        "--keep-hidden", help="Also print hidden jobs (.name), after extends.")] = False,
+    root_dir: Annotated[str | None, typer.Option(
+        "--root", help="Repository root for local includes (default: the git top level).")
+    ] = None,
+) -> None:
+    """Print the fully merged configuration: includes, anchors, !reference, extends and
+    default: applied. Problems that stop resolution go to standard error (exit 1)."""
+    from cigen.gitlab.expand import ExpandError, expanded_config, load, render
+
+    if output_format not in ("yaml", "json"):
+        raise fail(f"--format: expected yaml or json, not '{output_format}'")
+    if root_dir is not None and not os.path.isdir(root_dir):
+        raise fail(f"--root {root_dir}: not a directory")
+    try:
+        pipeline, problems = load(path, root_dir)
+    except ExpandError as error:
+        raise fail(str(error)) from None
+    for problem in problems:
+        typer.echo(f"{problem.span.path}:{problem.span.line}:{problem.span.column}: "
+                   f"{problem.rule}: {problem.message}", err=True)
+    if pipeline is not None:
+        sys.stdout.write(render(expanded_config(pipeline, keep_hidden), output_format))
+    if problems or pipeline is None:
+        raise typer.Exit(EXIT_FINDINGS)

@@ -1,0 +1,81 @@
+"""`cigen init`: options parsed into a :class:`cigen.init.run.InitRequest`.
+
+The options not given come from configuration or prompts in :mod:`cigen.init.run`.
+"""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cigen.cli.app import EXIT_USAGE, app, fail
+
+
+@app.command()
+def init(
+    strategy: Annotated[str | None, typer.Option(
+        "--strategy", metavar="[shell|dind|socket|depot|buildkit|buildah]",
+        help="How the image is built (default: buildkit).", show_default=False)] = None,
+    image: Annotated[str | None, typer.Option(
+        "--image", help="Repository to push to, without a tag (default: $CI_REGISTRY_IMAGE).",
+        show_default=False)] = None,
+    dockerfile: Annotated[str | None, typer.Option(
+        "--dockerfile", help="Dockerfile path (default: Dockerfile).", show_default=False)
+    ] = None,
+    context: Annotated[str | None, typer.Option(
+        "--context", help="Build context directory (default: .).", show_default=False)] = None,
+    platform: Annotated[list[str] | None, typer.Option(
+        "--platform", help="Target platform as os/arch; repeat for several.",
+        show_default=False)] = None,
+    cache: Annotated[bool | None, typer.Option(
+        "--cache/--no-cache", help="Keep a layer cache between pipelines (default: on).",
+        show_default=False)] = None,
+    test_command: Annotated[str | None, typer.Option(
+        "--test-command", help="Add a test job that runs this command in the built image.",
+        show_default=False)] = None,
+    release_latest: Annotated[bool | None, typer.Option(
+        "--release-latest/--no-release-latest",
+        help="Move :latest to the tested image on the default branch (default: on).",
+        show_default=False)] = None,
+    sbom: Annotated[bool | None, typer.Option(
+        "--sbom/--no-sbom", help="Attach an SBOM attestation (dind, buildkit, depot).",
+        show_default=False)] = None,
+    provenance: Annotated[bool | None, typer.Option(
+        "--provenance/--no-provenance",
+        help="Attach a provenance attestation (dind, buildkit, depot).", show_default=False)
+    ] = None,
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="Where to write the pipeline; '-' prints it.")
+    ] = ".gitlab-ci.yml",
+    runner_config: Annotated[str | None, typer.Option(
+        "--runner-config", metavar="PATH",
+        help="Also write the GitLab Runner config.toml settings the pipeline needs.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a .gitlab-ci.yml that builds, tests and pushes the repository's image.
+
+    Options not given come from the tool.cigen.init table of pyproject.toml or the
+    init table of cigen.toml; on a terminal with neither, cigen asks.
+    """
+    from pathlib import Path
+
+    from cigen.init.run import InitError, InitRequest, InternalError, run_init
+
+    given = {"strategy": strategy, "image": image, "dockerfile": dockerfile,
+             "context": context, "platforms": platform, "cache": cache,
+             "test_command": test_command, "release_latest": release_latest, "sbom": sbom,
+             "provenance": provenance}
+    request = InitRequest(
+        options={name: value for name, value in given.items() if value is not None},
+        output=output, runner_config=runner_config, force=force,
+        may_ask=sys.stdin.isatty() and sys.stdout.isatty())
+    try:
+        notes = run_init(request, Path.cwd())
+    except InitError as error:
+        raise fail(str(error)) from None
+    except InternalError as error:
+        typer.echo(f"cigen: internal error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    for note in notes:
+        typer.echo(f"cigen: {note}", err=True)

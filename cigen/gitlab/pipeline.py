@@ -1,0 +1,440 @@
+"""The resolved pipeline: jobs as GitLab sees them, with every value's source.
+
+Resolution follows GitLab's order: includes are merged (``cigen.gitlab.includes``),
+then ``extends`` chains are merged into each job, then ``!reference`` tags are
+replaced, then ``default:`` (and the old top-level ``image``/``services``/…)
+fills what a job leaves unset, honouring ``inherit:``. Global and job
+``variables:`` become each job's effective variables. Problems GitLab would
+reject (unknown or circular ``extends``, a ``!reference`` that leads nowhere)
+are collected as :class:`~cigen.source.text.Problem` and resolution goes on.
+Hidden jobs (``.name``) are resolved too, because templates are where
+problems are usually written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cigen.gitlab.includes import IncludeResolver, IncludeResult
+from cigen.gitlab.merge import deep_merge, without_keys
+from cigen.source.positions import Reference, Span, YMap, YSeq
+from cigen.source.text import Problem, SourceText
+
+MAX_EXTENDS_LEVELS = 11
+MAX_REFERENCE_DEPTH = 10
+
+GLOBAL_KEYWORDS = frozenset({
+    "image", "services", "stages", "types", "before_script", "after_script", "variables",
+    "cache", "include", "default", "workflow", "spec",
+})
+DEFAULT_KEYWORDS = frozenset({
+    "image", "services", "before_script", "after_script", "tags", "cache", "artifacts",
+    "retry", "timeout", "interruptible", "hooks", "id_tokens", "identity",
+})
+LEGACY_GLOBAL_DEFAULTS = ("image", "services", "before_script", "after_script", "cache")
+FLATTENED_LISTS = ("script", "before_script", "after_script", "rules")
+
+
+class _Unresolved:
+    """Stands for a `!reference` that failed (and was reported) until it is dropped."""
+
+    __slots__ = ()
+
+
+UNRESOLVED = _Unresolved()
+
+
+class Variable:
+    __slots__ = ("expand", "name", "span", "value")
+
+    name: str
+    value: str
+    span: Span | None
+    expand: bool
+
+    def __init__(self, name: str, value: str, span: Span | None, expand: bool = True) -> None:
+        self.name = name
+        self.value = value
+        self.span = span
+        self.expand = expand
+
+
+class Job:
+    """One job (or hidden template) after extends, references and defaults."""
+
+    __slots__ = ("ancestors", "config", "incomplete", "name", "variables")
+
+    name: str
+    config: YMap
+    variables: dict[str, Variable]
+    ancestors: set[str]
+    """Every job or template this one extends, directly or through others."""
+    incomplete: bool
+    """Some template it extends is not in the files cigen could read."""
+
+    def __init__(self, name: str, config: YMap, variables: dict[str, Variable] | None = None,
+                 ancestors: set[str] | None = None, incomplete: bool = False) -> None:
+        self.name = name
+        self.config = config
+        self.variables = {} if variables is None else variables
+        self.ancestors = set() if ancestors is None else ancestors
+        self.incomplete = incomplete
+
+    @property
+    def hidden(self) -> bool:
+        return self.name.startswith(".")
+
+    def span(self) -> Span | None:
+        return self.config.span
+
+
+class Pipeline:
+    __slots__ = ("config", "files", "jobs", "path", "problems", "referenced",
+                 "sources", "unresolved_includes")
+
+    path: str
+    config: YMap
+    jobs: dict[str, Job]
+    sources: dict[str, SourceText]
+    files: list[str]
+    problems: list[Problem]
+    unresolved_includes: bool
+    referenced: set[str]
+    """Top-level keys that some `!reference` reads."""
+
+    def __init__(self, path: str, config: YMap, jobs: dict[str, Job],
+                 sources: dict[str, SourceText], files: list[str], problems: list[Problem],
+                 unresolved_includes: bool, referenced: set[str] | None = None) -> None:
+        self.path = path
+        self.config = config
+        self.jobs = jobs
+        self.sources = sources
+        self.files = files
+        self.problems = problems
+        self.unresolved_includes = unresolved_includes
+        self.referenced = set() if referenced is None else referenced
+
+    def is_whole_pipeline(self) -> bool:
+        """Whether this file looks like a pipeline's root rather than a fragment that
+        another file includes: it is named `.gitlab-ci.yml`, or declares `stages:` or
+        `workflow:`. Checks that need every job and stage (an undefined stage or need)
+        are only meaningful there."""
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return name == ".gitlab-ci.yml" or "stages" in self.config or "workflow" in self.config
+
+    def templates_in_use(self) -> set[str]:
+        """Hidden jobs that a visible job extends or that a `!reference` reads."""
+        used = set(self.referenced)
+        for job in self.jobs.values():
+            if not job.hidden:
+                used.update(job.ancestors)
+        return used
+
+
+def load_pipeline(real_path: str, source: SourceText, root: str,
+                  display_base: str | None) -> Pipeline:
+    """Load a pipeline file with its local includes and resolve every job."""
+    resolver = IncludeResolver(root, display_base)
+    config = resolver.load_main(real_path, source)
+    return resolve(source.path, config, resolver.result)
+
+
+def resolve(path: str, config: YMap | None, included: IncludeResult) -> Pipeline:
+    problems = included.problems
+    if config is None:
+        return Pipeline(path, YMap(), {}, included.sources, included.files, problems,
+                        included.unresolved)
+    resolver = _Resolver(config, problems, included.unresolved, included.needs_resolution)
+    jobs = resolver.resolve_jobs()
+    return Pipeline(path, resolver.config, jobs, included.sources, included.files, problems,
+                    included.unresolved, resolver.referenced)
+
+
+class _Resolver:
+    def __init__(self, config: YMap, problems: list[Problem], unresolved: bool,
+                 has_references: bool = True) -> None:
+        self.has_references = has_references
+        self.raw = config
+        self.config = config
+        self.problems = problems
+        self.unresolved = unresolved
+        self.extended: dict[str, YMap] = {}
+        self.ancestors: dict[str, set[str]] = {}
+        self.levels: dict[str, int] = {}
+        """How many mappings each job's `extends` chain merges, itself included."""
+        self.incomplete: set[str] = set()
+        self.referenced: set[str] = set()
+        self._extending: list[str] = []
+
+    def job_names(self) -> list[str]:
+        return [key for key, value in self.raw.items()
+                if isinstance(key, str) and key not in GLOBAL_KEYWORDS and isinstance(value, YMap)]
+
+    def resolve_jobs(self) -> dict[str, Job]:
+        names = self.job_names()
+        for name in names:
+            self._extend(name, self.raw[name])
+        # !reference reads jobs after extends, and any other top-level key as written.
+        top = YMap(self.raw.span)
+        for key in self.raw:
+            if key in self.extended:
+                top.copy_entry(self.raw, key, self.extended[key], use_value=True)
+            else:
+                top.copy_entry(self.raw, key)
+        self.config = top
+        resolved_top = self._resolve_references(top, ()) if self.has_references else top
+        self.config = resolved_top
+        defaults = self._defaults()
+        global_variables = self._variables(resolved_top.get("variables"), resolved_top,
+                                           "variables")
+        jobs = {}
+        for name in names:
+            job_config = resolved_top[name]
+            if not isinstance(job_config, YMap):
+                continue
+            job_config = self._apply_defaults(job_config, defaults)
+            jobs[name] = Job(name, job_config,
+                             self._job_variables(job_config, global_variables),
+                             self.ancestors.get(name, set()), name in self.incomplete)
+        return jobs
+
+    # -- extends -------------------------------------------------------------
+
+    def _extend(self, name: str, job: YMap) -> YMap:
+        if name in self.extended:
+            return self.extended[name]
+        result = self._merge_parents(name, job)
+        self.extended[name] = result
+        return result
+
+    def _merge_parents(self, name: str, job: YMap) -> YMap:
+        parents = job.get("extends")
+        if parents is None:
+            self.levels[name] = 1
+            return job
+        span = job.span_of("extends") or job.span or Span("", 1, 1, 1, 1)
+        if name in self._extending:
+            cycle = " -> ".join((*self._extending[self._extending.index(name):], name))
+            self.problems.append(Problem(
+                "extends-error", f"circular dependency detected in `extends`: {cycle}", span))
+            return without_keys(job, "extends")
+        if len(self._extending) > 4 * MAX_EXTENDS_LEVELS:
+            return without_keys(job, "extends")  # reported by the job that first went too deep
+        if isinstance(parents, str):
+            parent_list: list[tuple[Any, Span | None]] = [(parents, span)]
+        elif isinstance(parents, YSeq):
+            parent_list = [(item, parents.span_at(index)) for index, item in enumerate(parents)]
+        else:
+            self.problems.append(Problem(
+                "extends-error", f"`{name}`: extends must be a job name or a list of job names",
+                span))
+            return without_keys(job, "extends")
+        self._extending.append(name)
+        try:
+            merged = YMap(job.span)
+            ancestors = self.ancestors.setdefault(name, set())
+            parent_levels = [0]
+            for parent, parent_span in parent_list:
+                target = self.raw.get(parent) if isinstance(parent, str) else None
+                if not isinstance(target, YMap):
+                    self.incomplete.add(name)
+                    if not self.unresolved:
+                        self.problems.append(Problem(
+                            "extends-error", f"`{name}`: unknown keys in `extends` ({parent})",
+                            parent_span or span))
+                    continue
+                merged = deep_merge(merged, self._extend(str(parent), target))
+                ancestors.add(str(parent))
+                ancestors.update(self.ancestors.get(str(parent), ()))
+                parent_levels.append(self.levels.get(str(parent), 1))
+                if str(parent) in self.incomplete:
+                    self.incomplete.add(name)
+            self.levels[name] = 1 + max(parent_levels)
+            # Reported once, by the job whose own chain first goes past the limit.
+            if self.levels[name] > MAX_EXTENDS_LEVELS >= max(parent_levels):
+                self.problems.append(Problem(
+                    "extends-error",
+                    f"`{name}`: nesting too deep in `extends` ({self.levels[name]} levels; "
+                    f"GitLab allows {MAX_EXTENDS_LEVELS})", span))
+            result = deep_merge(merged, without_keys(job, "extends"))
+            result.span = job.span
+            return result
+        finally:
+            self._extending.pop()
+
+    # -- !reference ----------------------------------------------------------
+
+    def _lookup(self, reference: Reference) -> tuple[bool, Any, Span | None]:
+        """The referenced value and where it was written."""
+        current: Any = self.config
+        span: Span | None = None
+        for part in reference.path:
+            if isinstance(current, YMap) and part in current:
+                span = current.span_of(part)
+                current = current[part]
+            else:
+                return False, None, None
+        return True, current, span
+
+    def _follow(self, reference: Reference, chain: tuple[str, ...]) -> tuple[Any, Span | None]:
+        """A `!reference` resolved (through further references), with the span of the
+        text it finally stands for; ``UNRESOLVED`` after reporting why not."""
+        label = "[" + ", ".join(reference.path) + "]"
+        self.referenced.add(reference.path[0])
+        if label in chain:
+            self.problems.append(Problem(
+                "reference-error", f"!reference {label} is a circular chain", reference.span))
+            return UNRESOLVED, None
+        if len(chain) >= MAX_REFERENCE_DEPTH:
+            self.problems.append(Problem(
+                "reference-error",
+                f"!reference {label} nests deeper than {MAX_REFERENCE_DEPTH} levels",
+                reference.span))
+            return UNRESOLVED, None
+        found, target, span = self._lookup(reference)
+        if not found:
+            if not self.unresolved:
+                self.problems.append(Problem(
+                    "reference-error", f"!reference {label} could not be found",
+                    reference.span))
+            return UNRESOLVED, None
+        if isinstance(target, Reference):
+            return self._follow(target, (*chain, label))
+        return self._resolve_references(target, (*chain, label)), _value_span(target) or span
+
+    def _resolve_references(self, value: Any, chain: tuple[str, ...], key: Any = None) -> Any:
+        if isinstance(value, Reference):
+            return self._follow(value, chain)[0]
+        if isinstance(value, YMap):
+            result: YMap | None = None
+            for item_key, item in value.items():
+                if not isinstance(item, YMap | YSeq | Reference):
+                    continue
+                if isinstance(item, Reference):
+                    resolved, span = self._follow(item, chain)
+                else:
+                    resolved, span = self._resolve_references(item, chain, item_key), None
+                if resolved is item:
+                    continue
+                if result is None:  # copy on the first change only
+                    result = YMap(value.span)
+                    for existing in value:
+                        result.copy_entry(value, existing)
+                if resolved is UNRESOLVED:  # reported; leave the key out, as if unset
+                    del result[item_key]
+                else:
+                    result.put(item_key, resolved, value.key_spans.get(item_key),
+                               span or value.span_of(item_key))
+            return value if result is None else result
+        if isinstance(value, YSeq):
+            flatten = key in FLATTENED_LISTS
+            if not flatten and not any(isinstance(item, YMap | YSeq | Reference)
+                                       for item in value):
+                return value
+            result_seq = YSeq(value.span)
+            changed = False
+            for index, item in enumerate(value):
+                item_span = value.span_at(index)
+                if isinstance(item, Reference):
+                    resolved, target_span = self._follow(item, chain)
+                    item_span = target_span or item_span
+                else:
+                    resolved = self._resolve_references(item, chain)
+                if resolved is not item or (flatten and isinstance(resolved, YSeq)):
+                    changed = True
+                if resolved is UNRESOLVED:
+                    continue
+                if flatten and isinstance(resolved, YSeq):
+                    _extend_flat(result_seq, resolved)
+                else:
+                    result_seq.add(resolved, item_span)
+            return result_seq if changed else value
+        return value
+
+    # -- default and variables -----------------------------------------------
+
+    def _defaults(self) -> YMap:
+        defaults = YMap()
+        for key in LEGACY_GLOBAL_DEFAULTS:
+            if key in self.config:
+                defaults.copy_entry(self.config, key)
+        default = self.config.get("default")
+        if isinstance(default, YMap):
+            for key in default:
+                if key in DEFAULT_KEYWORDS:
+                    defaults.copy_entry(default, key)
+        return defaults
+
+    def _apply_defaults(self, job: YMap, defaults: YMap) -> YMap:
+        if not defaults:
+            return job
+        allowed = _inherit(job, "default")
+        if allowed is False:
+            return job
+        result = YMap(job.span)
+        for key in job:
+            result.copy_entry(job, key)
+        for key in defaults:
+            if key in job or (allowed is not True and key not in allowed):
+                continue
+            result.copy_entry(defaults, key)
+        return result
+
+    def _variables(self, block: Any, owner: YMap, key: str) -> dict[str, Variable]:
+        variables: dict[str, Variable] = {}
+        if not isinstance(block, YMap):
+            return variables
+        for name, value in block.items():
+            span = block.span_of(name)
+            expand = True
+            if isinstance(value, YMap):
+                expand = value.get("expand") is not False
+                span = value.span_of("value") or span
+                value = value.get("value", "")
+            if value is None:
+                value = ""
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            elif not isinstance(value, str | int | float):
+                continue
+            variables[str(name)] = Variable(str(name), str(value), span, expand)
+        return variables
+
+    def _job_variables(self, job: YMap, global_variables: dict[str, Variable]
+                       ) -> dict[str, Variable]:
+        allowed = _inherit(job, "variables")
+        if allowed is True:
+            result = dict(global_variables)
+        elif allowed is False:
+            result = {}
+        else:
+            result = {name: variable for name, variable in global_variables.items()
+                      if name in allowed}
+        result.update(self._variables(job.get("variables"), job, "variables"))
+        return result
+
+
+def _inherit(job: YMap, what: str) -> bool | list[str]:
+    inherit = job.get("inherit")
+    if not isinstance(inherit, YMap) or what not in inherit:
+        return True
+    value = inherit[what]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, YSeq):
+        return [str(item) for item in value]
+    return True
+
+
+def _value_span(value: Any) -> Span | None:
+    if isinstance(value, YMap | YSeq):
+        return value.span
+    return None
+
+
+def _extend_flat(target: YSeq, items: YSeq, depth: int = 0) -> None:
+    for index, item in enumerate(items):
+        if isinstance(item, YSeq) and depth < MAX_REFERENCE_DEPTH:
+            _extend_flat(target, item, depth + 1)
+        else:
+            target.add(item, items.span_at(index))

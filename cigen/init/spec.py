@@ -1,0 +1,270 @@
+"""What `cigen init` needs to know to write a pipeline: the build strategy and its options.
+
+:class:`BuildSpec` is one pydantic model for the command-line options, the
+``[tool.cigen.init]`` table of ``pyproject.toml`` and the ``[init]`` table of
+``cigen.toml``. Its validators are the only gate a user value passes before it
+reaches a template, so they reject anything that is not plainly an image
+repository, a relative path or an ``os/arch`` platform, and combinations a
+strategy cannot build. The JSON Schema in ``schemas/cigen-init.schema.json`` is
+generated from it (``python -m cigen.init.spec``).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import unicodedata
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+
+class Strategy(StrEnum):
+    shell = "shell"
+    dind = "dind"
+    socket = "socket"
+    depot = "depot"
+    buildkit = "buildkit"
+    buildah = "buildah"
+
+
+STRATEGY_SUMMARIES = {
+    Strategy.shell: "shell executor with Docker Engine on the runner host",
+    Strategy.dind: "Docker-in-Docker with TLS (needs a privileged runner)",
+    Strategy.socket: "the runner host's Docker socket mounted into jobs",
+    Strategy.depot: "Depot's remote builders (no daemon, no privileged runner)",
+    Strategy.buildkit: "rootless BuildKit, daemonless (no privileged runner)",
+    Strategy.buildah: "Buildah, daemonless (no privileged runner)",
+}
+# Strategies that build on the runner host's daemon with its default builder, which
+# cannot produce a multi-platform image or attach attestations.
+HOST_DAEMON = frozenset({Strategy.shell, Strategy.socket})
+WITH_ATTESTATIONS = frozenset({Strategy.dind, Strategy.buildkit, Strategy.depot})
+
+_VARIABLE = r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"
+_NAME_PART = rf"(?:[a-z0-9]|{_VARIABLE})(?:[a-z0-9._-]|{_VARIABLE})*"
+# A repository without tag or digest: host[:port]/path, each part lower case or a
+# CI/CD variable such as $CI_REGISTRY_IMAGE.
+IMAGE_REPOSITORY = re.compile(rf"{_NAME_PART}(?::[0-9]+)?(?:/{_NAME_PART})*")
+PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+# Characters a path may use: enough for real Dockerfiles and directories, and none
+# that a shell or YAML treats specially.
+PATH_CHARACTERS = re.compile(r"[A-Za-z0-9._@+/-]+")
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a one-line message, with newlines and controls escaped."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _relative_path(value: str, what: str) -> str:
+    if not PATH_CHARACTERS.fullmatch(value):
+        raise ValueError(f"{_shown(value)} is not a plain relative path (letters, digits "
+                         "and . _ - / @ + only)")
+    normal = posixpath.normpath(value)
+    if value.startswith("/") or normal == ".." or normal.startswith("../"):
+        raise ValueError(f"{_shown(value)}: the {what} must be inside the repository")
+    return normal
+
+
+class BuildSpec(BaseModel):
+    """Settings of `cigen init`, from `[tool.cigen.init]` in pyproject.toml or `[init]` in
+    cigen.toml; the command-line options of the same names take precedence."""
+
+    model_config = ConfigDict(
+        title="cigen init settings", extra="forbid", frozen=True,
+        alias_generator=lambda name: name.replace("_", "-"), populate_by_name=True,
+        use_enum_values=False)
+
+    strategy: Annotated[Strategy, Field(
+        description="How the image is built: " + "; ".join(
+            f"{strategy.value}: {summary}" for strategy, summary in STRATEGY_SUMMARIES.items())
+    )] = Strategy.buildkit
+    image: Annotated[str, Field(
+        description="Repository the image is pushed to, without a tag (cigen adds "
+                    "$CI_COMMIT_SHORT_SHA, $CI_COMMIT_REF_SLUG and latest).",
+        examples=["$CI_REGISTRY_IMAGE", "registry.example.com/group/app"],
+    )] = "$CI_REGISTRY_IMAGE"
+    dockerfile: Annotated[str, Field(
+        description="Path of the Dockerfile, relative to the repository root.")] = "Dockerfile"
+    context: Annotated[str, Field(
+        description="Build context directory, relative to the repository root.")] = "."
+    platforms: Annotated[tuple[str, ...], Field(
+        description="Target platforms as os/arch[/variant]; empty builds for the "
+                    "runner's own platform.",
+        examples=[["linux/amd64", "linux/arm64"]])] = ()
+    cache: Annotated[bool, Field(
+        description="Keep a layer cache between pipelines (false: every build starts "
+                    "from scratch).")] = True
+    test_command: Annotated[str | None, Field(
+        description="Shell command run inside the built image by a test job; none: no "
+                    "test job.")] = None
+    release_latest: Annotated[bool, Field(
+        description="Move :latest to the tested image on the default branch.")] = True
+    sbom: Annotated[bool, Field(
+        description="Attach an SBOM attestation (dind, buildkit, depot).")] = False
+    provenance: Annotated[bool, Field(
+        description="Attach a provenance attestation (dind, buildkit, depot).")] = False
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _known_strategy(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in Strategy.__members__:
+            raise ValueError(f"{_shown(value)} is not one of "
+                             f"{', '.join(strategy.value for strategy in Strategy)}")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image_repository(cls, value: str) -> str:
+        if IMAGE_REPOSITORY.fullmatch(value):
+            return value
+        if re.search(r"[:@][^/]*$", value) and IMAGE_REPOSITORY.fullmatch(
+                re.sub(r"[:@][^/]*$", "", value)):
+            raise ValueError(f"{_shown(value)} has a tag or digest; give the repository "
+                             "alone (cigen adds the tags)")
+        raise ValueError(f"{_shown(value)} is not an image repository (lower case, no "
+                         "spaces) such as registry.example.com/group/app or $CI_REGISTRY_IMAGE")
+
+    @field_validator("dockerfile")
+    @classmethod
+    def _dockerfile_path(cls, value: str) -> str:
+        path = _relative_path(value, "Dockerfile")
+        if path == ".":
+            raise ValueError(f"{_shown(value)} is a directory; name the Dockerfile")
+        return path
+
+    @field_validator("context")
+    @classmethod
+    def _context_path(cls, value: str) -> str:
+        return _relative_path(value, "build context")
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _platform_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError('expected a list of platforms such as ["linux/amd64"]')
+        seen: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or not PLATFORM.fullmatch(item):
+                shown = _shown(item) if isinstance(item, str) else repr(item)
+                raise ValueError(f"{shown} is not a platform of the form os/arch, such as "
+                                 "linux/amd64 or linux/arm/v7")
+            if item not in seen:
+                seen.append(item)
+        return tuple(seen)
+
+    @field_validator("test_command")
+    @classmethod
+    def _one_line_command(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("is empty; leave it out for no test job")
+        if any(unicodedata.category(character)[0] == "C" or character in "\u2028\u2029"
+               for character in value):
+            raise ValueError(f"{_shown(value)} must be one line without control characters")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _strategy_can_build_it(self) -> BuildSpec:
+        strategy = self.strategy
+        if strategy in HOST_DAEMON and len(self.platforms) > 1:
+            raise PydanticCustomError(
+                "combination", "strategy {strategy} builds on the host's daemon, which makes "
+                "single-platform images; choose one platform, or dind, buildkit, buildah or "
+                "depot", {"field": "platforms", "strategy": strategy.value})
+        for field, wanted in (("sbom", self.sbom), ("provenance", self.provenance)):
+            if wanted and strategy not in WITH_ATTESTATIONS:
+                raise PydanticCustomError(
+                    "combination", "strategy {strategy} cannot attach attestations; use dind, "
+                    "buildkit or depot", {"field": field, "strategy": strategy.value})
+        return self
+
+    # -- derived values the templates use ---------------------------------------
+
+    @property
+    def multi_platform(self) -> bool:
+        return len(self.platforms) > 1
+
+    @property
+    def platform_list(self) -> str:
+        return ",".join(self.platforms)
+
+    @property
+    def dockerfile_directory(self) -> str:
+        return posixpath.dirname(self.dockerfile) or "."
+
+    @property
+    def dockerfile_name(self) -> str:
+        return posixpath.basename(self.dockerfile)
+
+    @property
+    def gitlab_registry(self) -> bool:
+        """The image goes to this project's GitLab registry, whose job credentials work."""
+        return self.image == "$CI_REGISTRY_IMAGE" or self.image.startswith(
+            ("$CI_REGISTRY_IMAGE/", "${CI_REGISTRY_IMAGE}", "$CI_REGISTRY/", "${CI_REGISTRY}/"))
+
+    @property
+    def registry(self) -> str:
+        """The registry host to log in to."""
+        if self.gitlab_registry:
+            return "$CI_REGISTRY"
+        first = self.image.split("/", 1)[0]
+        if "/" in self.image and ("." in first or ":" in first or first == "localhost"
+                                  or first.startswith("$")):
+            return first
+        return "docker.io"
+
+
+def option_name(field: str) -> str:
+    """The command-line option that sets ``field``."""
+    return "--platform" if field == "platforms" else "--" + field.replace("_", "-")
+
+
+def config_key(field: str) -> str:
+    """The settings-file key that sets ``field``."""
+    return field.replace("_", "-")
+
+
+def describe_error(error: ValidationError, name: Any = option_name) -> str:
+    """The first problem as one line that starts with the option (or key) at fault."""
+    problem = error.errors()[0]
+    context = problem.get("ctx") or {}
+    location = problem["loc"]
+    field = str(context.get("field") or (location[0] if location else ""))
+    field = field.replace("-", "_")
+    if problem["type"] == "value_error":
+        message = str(context.get("error", problem["msg"]))
+    elif problem["type"] == "extra_forbidden":
+        return f"{name(field)}: unknown setting"
+    elif problem["type"] in ("bool_type", "bool_parsing"):
+        message = "expected true or false"
+    elif problem["type"] in ("string_type", "tuple_type", "list_type"):
+        message = problem["msg"].lower()
+    else:
+        message = problem["msg"]
+    return f"{name(field) if field else 'settings'}: {message}".replace("\n", " ")
+
+
+def json_schema() -> str:
+    """The JSON Schema of the settings, as checked in under ``schemas/``."""
+    schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    schema.update(BuildSpec.model_json_schema(by_alias=True))
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    print(json_schema(), end="")

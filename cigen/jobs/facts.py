@@ -1,0 +1,239 @@
+"""What a job does, read once and shared by every rule.
+
+For each resolved job this module works out its image and services (with the
+registry prefix, tag and alias split out), its script commands (parsed by
+:mod:`cigen.shell.parser`, in ``before_script``/``script``/``after_script`` order),
+the variables its shell would see, and whether it talks to an ephemeral Docker
+daemon. Rules read these facts; none of them parses YAML or shell itself.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from cigen.gitlab.pipeline import Job, Pipeline, Variable
+from cigen.jobs.arguments import docker_arguments
+from cigen.jobs.image_outputs import ImageOutput, image_outputs
+from cigen.jobs.images import ImageRef, image_ref, service_refs
+from cigen.shell.parser import Command, ParseCache, Word, expand, parse_sections
+from cigen.source.positions import Span, YSeq
+
+SCRIPT_SECTIONS = ("before_script", "script", "after_script")
+# Every command the rules read contains one of these words.
+TOOL_WORDS = re.compile(r"docker|podman|buildah|kaniko|executor|buildctl|depot|crane|skopeo"
+                        r"|oras|helm|regctl")
+RAW_REF_VARIABLES = ("CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
+                     "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                     "CI_BUILD_REF_NAME", "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")
+
+
+class JobFacts:
+    """Facts about one job, computed on first use."""
+
+    def __init__(self, job: Job, pipeline: Pipeline, script_cache: ParseCache | None = None
+                 ) -> None:
+        self.job = job
+        self.pipeline = pipeline
+        self.script_cache: ParseCache = {} if script_cache is None else script_cache
+        """Parsed script lines, shared by the jobs of a pipeline that inherit them."""
+        self.name = job.name
+        self.config = job.config
+
+    @property
+    def span(self) -> Span:
+        return self.config.span or Span(self.pipeline.path, 1, 1, 1, 1)
+
+    # -- variables -------------------------------------------------------------
+
+    @cached_property
+    def shell_assignments(self) -> dict[str, list[tuple[str, Command]]]:
+        """Every value the script assigns to each variable, in order."""
+        assignments: dict[str, list[tuple[str, Command]]] = {}
+        for command in self.commands:
+            for name, value in command.assignments.items():
+                assignments.setdefault(name, []).append((value, command))
+        return assignments
+
+    def variable(self, name: str) -> str | None:
+        """A variable's value as the job's shell sees it (the script's last assignment first)."""
+        if name in self.shell_assignments:
+            return self.shell_assignments[name][-1][0]
+        variable = self.job.variables.get(name)
+        if variable is not None:
+            return variable.value if variable.expand else variable.value.replace("$", "$$")
+        for service in self.services:
+            if name in service.variables:
+                return service.variables[name].value
+        return None
+
+    def yaml_variable(self, name: str) -> Variable | None:
+        return self.job.variables.get(name)
+
+    def expand(self, text: str) -> str:
+        return expand(text, self.variable)
+
+    def expand_words(self, words: list[Word]) -> list[Word]:
+        """Words with variables expanded; an unquoted variable may split into several words."""
+        result: list[Word] = []
+        for word in words:
+            if "$" not in word.text:
+                result.append(word)
+                continue
+            text = self.expand(word.text)
+            if word.raw.startswith(("'", '"')) or not text.strip():
+                result.append(Word(text, word.raw, word.offset))
+            else:
+                result.extend(Word(part, word.raw, word.offset) for part in text.split())
+        return result
+
+    def split_words(self, words: list[Word]) -> list[Word]:
+        """Words as the shell splits them: an unquoted variable holding several words
+        (``$BUILD_ARGS``) becomes those words; every other word stays as written."""
+        result: list[Word] = []
+        for word in words:
+            if "$" in word.text and not word.raw.startswith(("'", '"')):
+                parts = self.expand(word.text).split()
+                if len(parts) > 1:
+                    result.extend(Word(part, word.raw, word.offset) for part in parts)
+                    continue
+            result.append(word)
+        return result
+
+    @cached_property
+    def docker_version(self) -> tuple[int, ...] | None:
+        """The Docker version of the job's `docker:<version>` image, when it names one."""
+        image = self.image
+        if image is None or not image.is_docker:
+            return None
+        match = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?", image.tag)
+        if match is None:
+            return None
+        return tuple(int(part) for part in match.groups() if part is not None)
+
+    # -- images -----------------------------------------------------------------
+
+    def _yaml_lookup(self, name: str) -> str | None:
+        variable = self.job.variables.get(name)
+        return variable.value if variable is not None else None
+
+    @cached_property
+    def image(self) -> ImageRef | None:
+        return image_ref(self.config.get("image"), self.config.span_of("image") or self.span,
+                         "image", self._yaml_lookup)
+
+    @cached_property
+    def services(self) -> list[ImageRef]:
+        return service_refs(self.config.get("services"), self.span, self._yaml_lookup)
+
+    @cached_property
+    def dind_services(self) -> list[ImageRef]:
+        return [service for service in self.services if service.is_dind]
+
+    @property
+    def uses_dind(self) -> bool:
+        return bool(self.dind_services)
+
+    # -- commands ---------------------------------------------------------------
+
+    @cached_property
+    def script_items(self) -> list[tuple[str, str, Span]]:
+        items: list[tuple[str, str, Span]] = []
+        for section in SCRIPT_SECTIONS:
+            value = self.config.get(section)
+            fallback = self.config.span_of(section) or self.config.span
+            if isinstance(value, str):
+                if fallback is not None:
+                    items.append((section, value, fallback))
+            elif isinstance(value, YSeq):
+                for index, item in enumerate(value):
+                    span = value.span_at(index) or fallback
+                    if isinstance(item, str) and span is not None:
+                        items.append((section, item, span))
+        return items
+
+    @cached_property
+    def commands(self) -> list[Command]:
+        """The job's shell commands; empty when its scripts name no tool a rule looks at."""
+        items = self.script_items
+        if not any(TOOL_WORDS.search(value) for _, value, _ in items):
+            return []
+        return parse_sections(items, self.pipeline.sources.get, self.script_cache)
+
+    def commands_named(self, *names: str) -> list[Command]:
+        return [command for command in self.commands if command.name in names]
+
+    def docker_commands(self, *subcommand: str) -> list[Command]:
+        """``docker``/``podman`` commands whose first arguments (after global flags) match."""
+        found = []
+        for command in self.commands:
+            if command.name not in ("docker", "podman"):
+                continue
+            args = docker_arguments(command)
+            if [word.text for word in args[:len(subcommand)]] == list(subcommand):
+                found.append(command)
+        return found
+
+    @cached_property
+    def image_outputs(self) -> list[ImageOutput]:
+        """Images the job's commands build, tag or push."""
+        return image_outputs(self.commands, self.split_words)
+
+    @cached_property
+    def docker_builds(self) -> list[DockerBuild]:
+        """``docker build``, ``docker image build``, ``docker buildx build`` commands."""
+        builds = []
+        for command in self.commands_named("docker"):
+            arguments = docker_arguments(command)
+            names = [word.text for word in arguments[:2]]
+            if names[:1] == ["build"]:
+                builds.append(DockerBuild(command, arguments[1:], buildx=False))
+            elif names in (["image", "build"], ["builder", "build"]):
+                builds.append(DockerBuild(command, arguments[2:], buildx=False))
+            elif names in (["buildx", "build"], ["buildx", "b"]):
+                builds.append(DockerBuild(command, arguments[2:], buildx=True))
+        return builds
+
+    @cached_property
+    def builds_with_buildkit_builder(self) -> bool:
+        """The job creates a fresh buildx builder (a throwaway BuildKit container)."""
+        return any(docker_arguments(command)[:2] and
+                   [word.text for word in docker_arguments(command)[:2]] == ["buildx", "create"]
+                   for command in self.commands_named("docker"))
+
+    @cached_property
+    def docker_host(self) -> str:
+        return self.expand(self.variable("DOCKER_HOST") or "")
+
+    @cached_property
+    def ephemeral_daemon(self) -> bool:
+        """Builds run against a daemon that starts empty in every job."""
+        # A `docker` host name is the dind service's alias, possibly declared in an include.
+        return self.uses_dind or re.match(r"^tcp://docker(:\d+)?/?$", self.docker_host) is not None
+
+
+class DockerBuild:
+    __slots__ = ("arguments", "buildx", "command")
+
+    command: Command
+    arguments: list[Word]
+    """The words after ``build``."""
+    buildx: bool
+
+    def __init__(self, command: Command, arguments: list[Word], buildx: bool) -> None:
+        self.command = command
+        self.arguments = arguments
+        self.buildx = buildx
+
+
+def job_facts(pipeline: Pipeline) -> list[JobFacts]:
+    """Facts for every job, and for the hidden templates no job uses.
+
+    A template that visible jobs extend is checked through those jobs, in the
+    context (rules, variables) they give it; one that nothing uses is checked
+    on its own, since it is all the file says.
+    """
+    in_use = pipeline.templates_in_use()
+    script_cache: ParseCache = {}
+    return [JobFacts(job, pipeline, script_cache) for job in pipeline.jobs.values()
+            if not (job.hidden and job.name in in_use)]

@@ -1,0 +1,10 @@
+"""Stage 1, reading files: bytes to text to positioned values.
+
+Owns everything about a file as written: the size and encoding checks and the
+line index (:mod:`.text`), YAML read as GitLab's parser reads it into values
+that remember where they were written (:mod:`.yaml_reader`, :mod:`.positions`),
+and the positions of keys in TOML files (:mod:`.toml_positions`).
+Takes in: raw bytes and a path. Hands on: ``SourceText``, ``YMap``/``YSeq``
+values with a ``Span`` for every key and item, and ``Problem``s for what
+cannot be read. Knows nothing of GitLab's keywords.
+"""
