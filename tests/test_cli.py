@@ -26,6 +26,14 @@ build:
     - echo "$CI_REGISTRY_PASSWORD" | docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"
     - docker build -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_SLUG" .
 """
+INCLUDING_PIPELINE = """\
+include: ci/build.yml
+check:
+  image: docker:29.1-cli
+  tags: [shell]
+  script:
+    - docker login -u "$CI_REGISTRY_USER" -p "$CI_REGISTRY_PASSWORD" "$CI_REGISTRY"
+"""
 Write = Callable[[str, str], Path]
 Cigen = Callable[..., Result]
 
@@ -187,5 +195,15 @@ def test_many_files_in_parallel_match_one_by_one(write: Write, cigen: Cigen,
              for finding in cigen("lint", "--format", "json", name, cwd=tmp_path).findings()]
     assert together.findings() == alone
     text = cigen("lint", *names, cwd=tmp_path)
-    assert text.stdout.splitlines()[-1] == ("Found 20 problems (20 errors) in 20 files; 20 "
+    # Counted are the files the findings are in: the ten BAD pipelines.
+    assert text.stdout.splitlines()[-1] == ("Found 20 problems (20 errors) in 10 files; 20 "
                                             "fixable with --fix.")
+
+
+def test_summary_counts_the_included_files_findings_are_in(write: Write, cigen: Cigen) -> None:
+    write("ci/build.yml", BAD)
+    write(".gitlab-ci.yml", INCLUDING_PIPELINE)
+    result = cigen("lint", ".gitlab-ci.yml", cwd=write(".keep", "").parent)
+    paths = {line.split(":", 1)[0] for line in result.stdout.splitlines()[:-1]}
+    assert paths == {".gitlab-ci.yml", "ci/build.yml"}
+    assert result.stdout.splitlines()[-1].split(";")[0].endswith(" in 2 files")

@@ -58,8 +58,8 @@ def test_refuses_to_overwrite_without_force(repo: Path, cigen: Cigen) -> None:
     existing.write_text("mine: true\n", encoding="utf-8")
     result = cigen("init", "--strategy", "shell", cwd=repo)
     assert result.exit_code == 2
-    assert result.stderr == ("cigen: error: .gitlab-ci.yml already exists; use --force to "
-                             "overwrite it\n")
+    assert result.stderr == ("cigen: error: --output: .gitlab-ci.yml already exists; use "
+                             "--force to overwrite it\n")
     assert existing.read_text(encoding="utf-8") == "mine: true\n"
 
     existing.chmod(0o640)
@@ -99,8 +99,8 @@ def test_output_dash_prints_the_pipeline_and_writes_nothing(repo: Path, cigen: C
 def test_output_to_a_missing_directory_is_a_usage_error(repo: Path, cigen: Cigen) -> None:
     result = cigen("init", "--output", "nowhere/.gitlab-ci.yml", cwd=repo)
     assert result.exit_code == 2
-    assert result.stderr == ("cigen: error: nowhere/.gitlab-ci.yml: directory nowhere does "
-                             "not exist\n")
+    assert result.stderr == ("cigen: error: --output: nowhere/.gitlab-ci.yml: directory "
+                             "nowhere does not exist\n")
 
 
 @pytest.mark.parametrize("strategy, expected", [

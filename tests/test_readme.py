@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from cigen.lint.rules import all_rules
 from tests.conftest import PROJECT, run_cigen
@@ -46,3 +47,17 @@ def test_quickstart_example_reports_what_the_readme_shows() -> None:
     assert {"privileged-dind", "dind-tls-disabled", "vfs-storage-driver", "ref-name-tag",
             "unconditional-latest", "registry-password-argv", "unpinned-docker-image",
             "ineffective-cache-from", "privileged-runner", "docker-socket-mount"} <= rules
+
+
+def test_json_example_is_what_cigen_prints(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### json"):text.index("### codequality")]
+    pipeline = re.search(r"```yaml\n(.*?)```", section, re.S)
+    shown = re.search(r"```json\n(.*?)```", section, re.S)
+    command = re.search(r"`cigen (lint [^`]*)` prints", section)
+    assert pipeline and shown and command
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitlab-ci.yml").write_text(pipeline.group(1), encoding="utf-8")
+    result = run_cigen(*command.group(1).split(), cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stdout == shown.group(1)

@@ -101,9 +101,11 @@ def test_every_format_reports_the_same_findings(write: Write, cigen: Cigen) -> N
     assert seen["json"] == Counter({"error": 1, "warning": 2, "info": 1})
     for output_format, counts in seen.items():
         assert counts == seen["json"], output_format
-    fixable = sum(finding["fixable"] for finding in lint(cigen, root, "json", ".").findings())
+    findings = lint(cigen, root, "json", ".").findings()
+    fixable = sum(finding["fixable"] for finding in findings)
+    files = len({finding["path"] for finding in findings})
     summary = lint(cigen, root, "text", ".").stdout.splitlines()[-1]
-    assert summary == ("Found 4 problems (1 error, 2 warnings, 1 info) in 3 files"
+    assert summary == (f"Found 4 problems (1 error, 2 warnings, 1 info) in {files} files"
                        + (f"; {fixable} fixable with --fix." if fixable else "."))
 
     suites = JUnitXml.fromstring(lint(cigen, root, "junit", ".").stdout)
@@ -125,15 +127,26 @@ def test_output_writes_the_same_report_to_a_file(write: Write, cigen: Cigen) -> 
         assert os.listdir(root / "out") == ["report"]  # no temporary file left behind
 
 
-def test_output_to_a_missing_directory_is_a_usage_error(write: Write, cigen: Cigen) -> None:
+def test_output_creates_a_missing_directory(write: Write, cigen: Cigen) -> None:
     root = project(write)
-    result = cigen("lint", "--format", "sarif", "--output", "missing/report.sarif", ".",
+    result = cigen("lint", "--format", "sarif", "--output", "reports/ci/report.sarif", ".",
+                   cwd=root)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "")
+    assert os.listdir(root / "reports" / "ci") == ["report.sarif"]
+    json.loads((root / "reports" / "ci" / "report.sarif").read_text(encoding="utf-8"))
+
+
+def test_output_under_a_regular_file_is_a_usage_error(write: Write, cigen: Cigen) -> None:
+    root = project(write)
+    (root / "notes").write_text("a file\n", encoding="utf-8")
+    result = cigen("lint", "--format", "sarif", "--output", "notes/report.sarif", ".",
                    cwd=root)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == ("cigen: error: --output missing/report.sarif: cannot write: "
-                             "No such file or directory\n")
-    assert not (root / "missing").exists()
+    assert result.stderr == ("cigen: error: --output notes/report.sarif: cannot write: "
+                             "Not a directory\n")
+    assert len(result.stderr.splitlines()) == 1
+    assert (root / "notes").read_text(encoding="utf-8") == "a file\n"
 
 
 def test_output_replaces_an_existing_report_and_keeps_its_permissions(

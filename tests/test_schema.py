@@ -325,7 +325,7 @@ def test_expand_reports_problems_on_stderr(write: Write, cigen: Cigen, tmp_path:
     result = cigen("expand", str(broken.name), cwd=tmp_path)
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("broken.yml:2:1: invalid-syntax: invalid YAML")
+    assert result.stderr.startswith("broken.yml:1:5: invalid-syntax: invalid YAML")
     bad_format = cigen("expand", "--format", "toml", cwd=tmp_path)
     assert bad_format.exit_code == 2
     assert bad_format.stderr == "cigen: error: --format: expected yaml or json, not 'toml'\n"

@@ -21,6 +21,6 @@ def main() -> None:
     from cigen.cli.app import app
 
     try:
-        app()
+        app(prog_name="cigen")
     except KeyboardInterrupt:
         sys.exit(130)

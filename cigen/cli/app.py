@@ -22,6 +22,10 @@ app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help texts are plain: with rich markup on, "[tool.cigen]" or "[default: warning]"
+    # in a help string would be read as a markup tag and vanish from the output.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

@@ -24,7 +24,8 @@ def expand(
 ) -> None:
     """Print the fully merged configuration: includes, anchors, !reference, extends and
     default: applied. Problems that stop resolution go to standard error (exit 1)."""
-    from cigen.gitlab.expand import ExpandError, expanded_config, load, render
+    from cigen.gitlab.expand import ExpandError, expanded_config, load, missing_notes, render
+    from cigen.lint.report.escaping import visible
 
     if output_format not in ("yaml", "json"):
         raise fail(f"--format: expected yaml or json, not '{output_format}'")
@@ -35,9 +36,13 @@ def expand(
     except ExpandError as error:
         raise fail(str(error)) from None
     for problem in problems:
-        typer.echo(f"{problem.span.path}:{problem.span.line}:{problem.span.column}: "
-                   f"{problem.rule}: {problem.message}", err=True)
+        # Paths, job names and messages quote the file: shown escaped, one line each.
+        typer.echo(visible(f"{problem.span.path}:{problem.span.line}:{problem.span.column}: "
+                           f"{problem.rule}: {problem.message}"), err=True)
     if pipeline is not None:
+        for note in missing_notes(pipeline):
+            typer.echo(visible(f"{note.span.path}:{note.span.line}:{note.span.column}: note: "
+                               f"{note.message}"), err=True)
         sys.stdout.write(render(expanded_config(pipeline, keep_hidden), output_format))
     if problems or pipeline is None:
         raise typer.Exit(EXIT_FINDINGS)

@@ -71,7 +71,11 @@ def init(
         output=output, runner_config=runner_config, force=force,
         may_ask=sys.stdin.isatty() and sys.stdout.isatty())
     try:
-        notes = run_init(request, Path.cwd())
+        directory = Path.cwd()
+    except OSError as error:
+        raise fail(f"cannot read the current directory: {error.strerror}") from None
+    try:
+        notes = run_init(request, directory)
     except InitError as error:
         raise fail(str(error)) from None
     except InternalError as error:

@@ -6,20 +6,28 @@ old top-level ``image``/``services``/``before_script``/``after_script``/
 ``cache``, which are defaults too) disappear because they are now part of the
 jobs. Hidden jobs are dropped unless asked for, in which case they appear
 after ``extends``, without defaults, since GitLab never runs them.
+
+The file is read as `cigen lint` reads it: only a regular file, at most the
+size limit, and a symbolic link only when its target is inside the repository
+root, with includes resolved from that root.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
 from typing import Any
 
-from cigen.gitlab.includes import find_repository_root
+from cigen.gitlab.includes import (
+    UnreadableFile,
+    check_link,
+    find_repository_root,
+    read_regular_file,
+)
 from cigen.gitlab.pipeline import GLOBAL_KEYWORDS, LEGACY_GLOBAL_DEFAULTS, Pipeline, load_pipeline
 from cigen.source.positions import YMap, YSeq
-from cigen.source.text import LoadError, Problem, decode_source
+from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, decode_source
 
 APPLIED_KEYWORDS = frozenset({"include", "default", "spec", *LEGACY_GLOBAL_DEFAULTS})
 
@@ -35,28 +43,43 @@ def load(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
     the problems that stop GitLab from resolving it; notes about includes that
     need the network are not problems here.
     """
+    location = os.path.join(os.getcwd(), "stdin.yml") if path == "-" else path
+    root = root or find_repository_root(location)
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read()
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-    except FileNotFoundError:
-        raise ExpandError(f"{path}: no such file or directory") from None
+            check_link(path, root)
+            raw = read_regular_file(path)
+    except UnreadableFile as error:
+        raise ExpandError(f"{path}: {error}") from None
     except OSError as error:
         raise ExpandError(f"{path}: cannot read: {error.strerror}") from None
     try:
         source = decode_source(raw, path)
     except LoadError as error:
         return None, [error.problem]
-    real = os.path.join(os.getcwd(), "stdin.yml") if path == "-" else os.path.realpath(path)
-    pipeline = load_pipeline(real, source, root or find_repository_root(real),
-                             None if os.path.isabs(path) else os.getcwd())
+    real = location if path == "-" else os.path.realpath(path)
+    pipeline = load_pipeline(real, source, root, None if os.path.isabs(path) else os.getcwd())
     problems = [problem for problem in pipeline.problems if problem.rule != "include-unresolved"]
     if any(problem.rule == "invalid-syntax" and problem.span.path == path
            for problem in problems):
         return None, problems
     return pipeline, problems
+
+
+def missing_notes(pipeline: Pipeline) -> list[Problem]:
+    """What the merged view lacks because includes could not be read: every
+    ``extends`` or ``!reference`` target that was not found (its keys or lines
+    are missing from the output), then the includes that may define them."""
+    if not pipeline.unknown_targets:
+        return []
+    notes = [Problem(target.rule, f"{target.message}; it may be defined in an include "
+                     "cigen cannot read, and what it holds is missing from the output",
+                     target.span)
+             for target in pipeline.unknown_targets]
+    notes += [problem for problem in pipeline.problems if problem.rule == "include-unresolved"]
+    return notes
 
 
 def plain(value: Any) -> Any:
@@ -88,12 +111,6 @@ def expanded_config(pipeline: Pipeline, keep_hidden: bool = False) -> dict[str, 
 def render(config: dict[str, Any], output_format: str) -> str:
     if output_format == "json":
         return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
-    from ruamel.yaml import YAML
+    from cigen.gitlab.yaml_output import dump
 
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep key order
-    yaml.width = 4096  # never fold long script lines
-    buffer = io.StringIO()
-    yaml.dump(config, buffer)
-    return buffer.getvalue()
+    return dump(config)

@@ -6,18 +6,30 @@ nothing outside that root is ever opened. ``project:``, ``remote:``,
 unresolved. Included files are merged first and the including file's own keys
 override them (deep merge), so the result is one top-level mapping whose every
 value still points at the file it was written in.
+
+This module also owns how every pipeline or runner file is read
+(:func:`read_regular_file`): only regular files, never more than the size
+limit plus one byte, so a named pipe cannot hang a run and a link to
+``/dev/zero`` cannot fill memory. A file that is a symbolic link is read only
+when its target is inside the repository root (:func:`check_link`), and its
+includes resolve from that root, not from the target's directory.
 """
 
 from __future__ import annotations
 
+import bisect
+import errno
 import functools
 import os
 import re
+import stat
+from collections.abc import Callable
 from typing import Any
 
+from cigen.gitlab.expressions import UNKNOWN, Value, Verdict, all_of, evaluate
 from cigen.gitlab.merge import deep_merge, without_keys
 from cigen.source.positions import Span, YMap, YSeq
-from cigen.source.text import LoadError, Problem, SourceText, decode_source
+from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source
 from cigen.source.yaml_reader import parse_yaml
 
 MAX_INCLUDES = 150
@@ -47,9 +59,100 @@ class IncludeResult:
         self.needs_resolution = needs_resolution
 
 
+class UnreadableFile(Exception):
+    """A path cigen will not or cannot read; the message says why, without the path."""
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "is a directory"),
+               (stat.S_ISFIFO, "not a regular file (a named pipe)"),
+               (stat.S_ISCHR, "not a regular file (a character device)"),
+               (stat.S_ISBLK, "not a regular file (a block device)"),
+               (stat.S_ISSOCK, "not a regular file (a socket)"))
+
+
+# Non-blocking, so that opening a named pipe never waits for a writer; the flags
+# a platform lacks are left out.
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+def _not_regular(mode: int) -> str:
+    return next((reason for test, reason in _FILE_KINDS if test(mode)),
+                "not a regular file")
+
+
+def _unreadable(path: str, error: OSError) -> UnreadableFile:
+    if error.errno == errno.ELOOP:
+        return UnreadableFile("symbolic link loop")
+    if error.errno == errno.ENOENT and os.path.islink(path):
+        return UnreadableFile("broken symbolic link (its target does not exist)")
+    if error.errno == errno.ENOENT:
+        return UnreadableFile("no such file or directory")
+    return UnreadableFile(f"cannot read: {error.strerror or error}")
+
+
+def read_regular_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """At most ``limit + 1`` bytes of the regular file at ``path`` (links followed).
+
+    One byte past the limit is enough for :func:`decode_source` to refuse the
+    size. The type is checked before opening, so a device is never opened, and
+    again on the open descriptor, opened non-blocking, so a named pipe swapped
+    in between cannot block.
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile(_not_regular(mode))
+        descriptor = os.open(path, _READ_FLAGS)
+    except ValueError:
+        raise UnreadableFile("the path contains a NUL character") from None
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile(_not_regular(mode))
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    finally:
+        os.close(descriptor)
+
+
+def is_inside(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it, both with every symbolic link resolved."""
+    real_root = os.path.realpath(root)
+    try:
+        return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
+    except ValueError:  # on different drives
+        return False
+
+
+def check_link(path: str, root: str) -> None:
+    """Refuse a ``path`` that is a symbolic link to somewhere outside ``root``.
+
+    A link is followed to the file it names only inside the repository, so
+    linting a checkout never reads (or, with ``--fix``, writes) a file elsewhere.
+    """
+    if os.path.islink(path) and not is_inside(path, root):
+        raise UnreadableFile("symbolic link to a file outside the repository root; not read")
+
+
 def find_repository_root(path: str) -> str:
-    """The git top-level directory containing ``path``, else the file's directory."""
-    return repository_root(os.path.dirname(os.path.abspath(path)))
+    """The git top-level directory containing ``path``, else the file's directory.
+
+    When ``path`` is a symbolic link this is the root of the directory the link
+    is in, not of its target: the link is the file the repository holds.
+    """
+    return repository_root(os.path.realpath(os.path.dirname(os.path.abspath(path))))
 
 
 @functools.cache
@@ -94,7 +197,9 @@ class IncludeResolver:
         self.result = IncludeResult(YMap())
         self.count = 0
         self._loaded: set[str] = set()
+        self._configs: dict[str, YMap] = {}
         self._names: dict[str, str] = {}
+        self._files: list[tuple[str, int, str]] | None = None
 
     def display(self, real_path: str) -> str:
         if self.display_base is None:
@@ -144,12 +249,24 @@ class IncludeResolver:
             return data
         merged = YMap(data.span)
         for entry, span in _include_entries(include, data.span_of("include")):
-            included = self._include(entry, span, chain)
+            included = self._include(entry, span, chain, data.get("variables"))
             if included is not None:
                 merged = deep_merge(merged, included)
         return deep_merge(merged, without_keys(data, "include"))
 
-    def _include(self, entry: Any, span: Span, chain: tuple[str, ...]) -> YMap | None:
+    def _include(self, entry: Any, span: Span, chain: tuple[str, ...],
+                 variables: Any = None) -> YMap | None:
+        if isinstance(entry, YMap) and "rules" in entry:
+            verdict, unknown = self._rules_verdict(entry["rules"], variables)
+            if verdict is False:
+                return None
+            if verdict is UNKNOWN:
+                target = next((entry[kind] for kind in INCLUDE_KINDS if kind in entry), "")
+                self.result.problems.append(Problem(
+                    "include-unresolved",
+                    f"`{target}` is included only when its `rules:` match, and {unknown} "
+                    "cannot be known before the pipeline runs; cigen checks it as included",
+                    entry.key_spans.get("rules") or entry.span_of("rules") or span))
         if isinstance(entry, str):
             if re.match(r"^https?://", entry):
                 self._unresolved("remote", entry, span)
@@ -172,6 +289,50 @@ class IncludeResolver:
             span))
         return None
 
+    def _rules_verdict(self, rules: Any, variables: Any) -> tuple[Verdict, str]:
+        """Whether an include's ``rules:`` include it (docs: ci/yaml, `include:rules`):
+        the first rule whose clauses all hold decides, by its ``when``; no rule
+        holding means not included. The second value names what was not known."""
+        if not isinstance(rules, YSeq):
+            return UNKNOWN, "`rules:` that is not a list"
+        lookup = _file_variables(variables)
+        for rule in rules:
+            if not isinstance(rule, YMap):
+                return UNKNOWN, "a rule that is not a mapping"
+            clauses: list[tuple[Verdict, str]] = []
+            if "if" in rule:
+                condition = rule["if"]
+                clauses.append((evaluate(condition, lookup) if isinstance(condition, str)
+                                else UNKNOWN, f"`if: {condition}`"))
+            if "exists" in rule:
+                clauses.append((self._exists(rule["exists"]), "`exists:`"))
+            if "changes" in rule:
+                clauses.append((UNKNOWN, "`changes:`"))
+            verdict = all_of(*(clause for clause, _ in clauses))
+            if verdict is False:
+                continue
+            if verdict is UNKNOWN:
+                return UNKNOWN, next(what for clause, what in clauses if clause is UNKNOWN)
+            return rule.get("when", "always") != "never", ""
+        return False, ""
+
+    def _exists(self, exists: Any) -> Verdict:
+        """Whether a file matching one of the ``exists:`` patterns is in the repository."""
+        if isinstance(exists, YMap):
+            if "project" in exists:
+                return UNKNOWN  # another project's files
+            exists = exists.get("paths")
+        patterns = [exists] if isinstance(exists, str) else exists
+        if not isinstance(patterns, YSeq | list) or \
+                not all(isinstance(pattern, str) and "$" not in pattern for pattern in patterns):
+            return UNKNOWN
+        files = self._repository_files()
+        for pattern in patterns:
+            regex = glob_regex(pattern.strip().lstrip("/"))
+            if any(regex.match(relative) for relative, _, _ in files):
+                return True
+        return False
+
     def _unresolved(self, kind: str, target: Any, span: Span) -> None:
         self.result.unresolved = True
         self.result.problems.append(Problem(
@@ -181,6 +342,13 @@ class IncludeResolver:
 
     def _include_local(self, pattern: str, span: Span, chain: tuple[str, ...]) -> YMap | None:
         relative = pattern.strip().lstrip("/")
+        if "\0" in relative:
+            shown = pattern.replace("\0", "\\0")
+            self.result.unresolved = True
+            self.result.problems.append(Problem(
+                "include-error", f"local include `{shown}` contains a NUL character; "
+                "no file can have that name", span))
+            return None
         if "*" in relative:
             paths = self._glob(relative)
             if not paths:
@@ -199,14 +367,32 @@ class IncludeResolver:
 
     def _glob(self, relative: str) -> list[str]:
         regex = glob_regex(relative)
+        files = self._repository_files()
+        # Only paths that start with the pattern's fixed part can match: a pipeline
+        # with thousands of globs reads the tree once and searches it, not walks it.
+        prefix = re.split(r"[*?]", relative, maxsplit=1)[0]
         found = []
-        for directory, subdirs, files in os.walk(self.root):
-            subdirs[:] = sorted(d for d in subdirs if d != ".git")
-            for name in sorted(files):
-                full = os.path.join(directory, name)
-                if regex.match(os.path.relpath(full, self.root).replace(os.sep, "/")):
-                    found.append(full)
-        return found
+        for candidate, order, full in files[bisect.bisect_left(files, (prefix,)):]:
+            if not candidate.startswith(prefix):
+                break
+            if regex.match(candidate):
+                found.append((order, full))
+        return [full for _, full in sorted(found)]
+
+    def _repository_files(self) -> list[tuple[str, int, str]]:
+        """Every file below the root (``.git`` aside), read once: its relative path
+        with ``/``, its place in a walk of the tree (a directory's files, sorted,
+        before its subdirectories, sorted) and its full path; sorted by path."""
+        if self._files is None:
+            files: list[tuple[str, int, str]] = []
+            for directory, subdirs, names in os.walk(self.root):
+                subdirs[:] = sorted(name for name in subdirs if name != ".git")
+                for name in sorted(names):
+                    full = os.path.join(directory, name)
+                    relative = os.path.relpath(full, self.root).replace(os.sep, "/")
+                    files.append((relative, len(files), full))
+            self._files = sorted(files)
+        return self._files
 
     def _read_local(self, path: str, pattern: str, span: Span,
                     chain: tuple[str, ...]) -> YMap | None:
@@ -225,8 +411,6 @@ class IncludeResolver:
             self.result.problems.append(Problem(
                 "include-error", f"include cycle: {cycle}", span))
             return None
-        if real in self._loaded:
-            return None  # GitLab ignores a file included a second time.
         self.count += 1
         if self.count > MAX_INCLUDES:
             if self.count == MAX_INCLUDES + 1:
@@ -235,25 +419,26 @@ class IncludeResolver:
                     f"more than {MAX_INCLUDES} includes; GitLab stops at {MAX_INCLUDES}", span))
             self.result.unresolved = True
             return None
-        if not os.path.isfile(real):
+        if real in self._loaded:
+            # Included again: GitLab merges it again, at this later place, so what it
+            # defines overrides what the files included in between defined.
+            return self._configs.get(real)
+        if not os.path.exists(real):
             self.result.unresolved = True
             self.result.problems.append(Problem(
                 "include-error", f"local include `{pattern}` not found: no file at "
                 f"`{os.path.relpath(real, self.root)}` below the repository root", span))
             return None
         try:
-            with open(real, "rb") as handle:
-                raw = handle.read()
-            source = decode_source(raw, display)
+            source = decode_source(read_regular_file(real), display)
         except LoadError as error:
             self.result.unresolved = True
             self.result.problems.append(error.problem)
             return None
-        except OSError as error:
+        except UnreadableFile as error:
             self.result.unresolved = True
             self.result.problems.append(Problem(
-                "include-error", f"cannot read local include `{pattern}`: {error.strerror}",
-                span))
+                "include-error", f"cannot read local include `{pattern}`: {error}", span))
             return None
         self._loaded.add(real)
         self._names[real] = display
@@ -262,7 +447,30 @@ class IncludeResolver:
         config = self._load_document(source, (*chain, real), span)
         if config is None:
             self.result.unresolved = True
+        else:
+            self._configs[real] = config
         return config
+
+
+INCLUDE_KINDS = ("local", "project", "remote", "template", "component")
+
+
+def _file_variables(variables: Any) -> Callable[[str], Value]:
+    """Values of the variables a file defines at its top level, for `rules: if:`.
+
+    Anything else (predefined variables, project and group settings) is unknown
+    offline, and so is a value that refers to other variables or is not text.
+    """
+    def lookup(name: str) -> Value:
+        value = variables.get(name) if isinstance(variables, YMap) else None
+        if isinstance(value, YMap):
+            value = value.get("value")
+        if isinstance(value, bool) or value is None:
+            return UNKNOWN
+        text = str(value)
+        return UNKNOWN if "$" in text else text
+
+    return lookup
 
 
 def _include_entries(include: Any, span: Span | None) -> list[tuple[Any, Span]]:

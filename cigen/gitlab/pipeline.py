@@ -7,21 +7,37 @@ fills what a job leaves unset, honouring ``inherit:``. Global and job
 ``variables:`` become each job's effective variables. Problems GitLab would
 reject (unknown or circular ``extends``, a ``!reference`` that leads nowhere)
 are collected as :class:`~cigen.source.text.Problem` and resolution goes on.
+Work is bounded whatever the input: each `!reference` path is resolved once,
+and a value that would grow past a limit (GitLab's where it has one) is
+reported once, where it is written, and treated as unknown.
 Hidden jobs (``.name``) are resolved too, because templates are where
 problems are usually written.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cigen.gitlab.includes import IncludeResolver, IncludeResult
-from cigen.gitlab.merge import deep_merge, without_keys
+from cigen.gitlab.merge import merge_all, without_keys
 from cigen.source.positions import Reference, Span, YMap, YSeq
 from cigen.source.text import Problem, SourceText
+from cigen.source.yaml_reader import MAX_EXPANDED_NODES
 
 MAX_EXTENDS_LEVELS = 11
 MAX_REFERENCE_DEPTH = 10
+MAX_EXPANDED_VARIABLE = 10 * 1024 * 1024
+"""GitLab stops expanding a job's variables once expansion adds 10 MiB."""
+MAX_EXPANSION_DEPTH = 64
+"""Deeper chains of variables naming variables are left as written (as the shell
+expansion in `cigen.shell.parser` does)."""
+VARIABLE_REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+MAX_REFERENCED_VALUES = MAX_EXPANDED_NODES
+"""GitLab has no such limit, but caps the size of the whole configuration;
+a `!reference` that stands for more values than this is not resolved."""
+MAX_REFERENCED_VALUES_IN_ALL = 4 * MAX_REFERENCED_VALUES
+"""All `!reference` tags of a pipeline together stop copying values past this."""
 
 GLOBAL_KEYWORDS = frozenset({
     "image", "services", "stages", "types", "before_script", "after_script", "variables",
@@ -32,7 +48,11 @@ DEFAULT_KEYWORDS = frozenset({
     "retry", "timeout", "interruptible", "hooks", "id_tokens", "identity",
 })
 LEGACY_GLOBAL_DEFAULTS = ("image", "services", "before_script", "after_script", "cache")
-FLATTENED_LISTS = ("script", "before_script", "after_script", "rules")
+# Lists GitLab flattens when `!reference` (or an anchor) nests one inside another:
+# the script keys (Entry::Commands), `rules`, `needs` and `stages` (nested up to 10
+# levels). Any other list keeps its nesting, and GitLab's schema judges it (nested
+# `tags` are an error).
+FLATTENED_LISTS = ("script", "before_script", "after_script", "rules", "needs", "stages")
 
 
 class _Unresolved:
@@ -42,6 +62,24 @@ class _Unresolved:
 
 
 UNRESOLVED = _Unresolved()
+
+
+class _Resolved:
+    """A `!reference` once resolved, with how deep its own references nest and how
+    many values it stands for (counting what those references stand for)."""
+
+    __slots__ = ("copied", "failed", "height", "size", "span", "value")
+
+    def __init__(self, value: Any, span: Span | None, failed: bool = False) -> None:
+        self.value = value
+        self.span = span
+        self.height = 0
+        self.size = 0
+        self.copied = 0
+        """Of ``size``, the values that `!reference` tags in it copy."""
+        self.failed = failed
+        """It is over a limit, or holds something that is: reported once, and every
+        `!reference` to it is dropped."""
 
 
 class Variable:
@@ -90,7 +128,7 @@ class Job:
 
 class Pipeline:
     __slots__ = ("config", "files", "jobs", "path", "problems", "referenced",
-                 "sources", "unresolved_includes")
+                 "sources", "unknown_targets", "unresolved_includes")
 
     path: str
     config: YMap
@@ -104,7 +142,8 @@ class Pipeline:
 
     def __init__(self, path: str, config: YMap, jobs: dict[str, Job],
                  sources: dict[str, SourceText], files: list[str], problems: list[Problem],
-                 unresolved_includes: bool, referenced: set[str] | None = None) -> None:
+                 unresolved_includes: bool, referenced: set[str] | None = None,
+                 unknown_targets: list[Problem] | None = None) -> None:
         self.path = path
         self.config = config
         self.jobs = jobs
@@ -113,6 +152,7 @@ class Pipeline:
         self.problems = problems
         self.unresolved_includes = unresolved_includes
         self.referenced = set() if referenced is None else referenced
+        self.unknown_targets = [] if unknown_targets is None else unknown_targets
 
     def is_whole_pipeline(self) -> bool:
         """Whether this file looks like a pipeline's root rather than a fragment that
@@ -147,7 +187,7 @@ def resolve(path: str, config: YMap | None, included: IncludeResult) -> Pipeline
     resolver = _Resolver(config, problems, included.unresolved, included.needs_resolution)
     jobs = resolver.resolve_jobs()
     return Pipeline(path, resolver.config, jobs, included.sources, included.files, problems,
-                    included.unresolved, resolver.referenced)
+                    included.unresolved, resolver.referenced, resolver.unknown_targets)
 
 
 class _Resolver:
@@ -164,7 +204,16 @@ class _Resolver:
         """How many mappings each job's `extends` chain merges, itself included."""
         self.incomplete: set[str] = set()
         self.referenced: set[str] = set()
+        self.unknown_targets: list[Problem] = []
+        """`extends` and `!reference` targets not found where includes could not be read:
+        not errors (they may be in those includes), but what they hold is missing."""
         self._extending: list[str] = []
+        self._followed: dict[tuple[str, ...], _Resolved] = {}
+        self._following: list[tuple[str, ...]] = []
+        self._measures: list[_Resolved] = []
+        """The references being resolved, innermost last, measuring what they hold."""
+        self._too_deep: set[tuple[str, ...]] = set()
+        self._size_problems: set[tuple[str, Span]] = set()
 
     def job_names(self) -> list[str]:
         return [key for key, value in self.raw.items()
@@ -182,14 +231,15 @@ class _Resolver:
             else:
                 top.copy_entry(self.raw, key)
         self.config = top
-        resolved_top = self._resolve_references(top, ()) if self.has_references else top
+        resolved_top = self._resolve_top(top) if self.has_references else top
         self.config = resolved_top
         defaults = self._defaults()
         global_variables = self._variables(resolved_top.get("variables"), resolved_top,
                                            "variables")
+        self._check_expanded_sizes(global_variables)
         jobs = {}
         for name in names:
-            job_config = resolved_top[name]
+            job_config = resolved_top.get(name)
             if not isinstance(job_config, YMap):
                 continue
             job_config = self._apply_defaults(job_config, defaults)
@@ -231,19 +281,19 @@ class _Resolver:
             return without_keys(job, "extends")
         self._extending.append(name)
         try:
-            merged = YMap(job.span)
+            merged: list[YMap] = []
             ancestors = self.ancestors.setdefault(name, set())
             parent_levels = [0]
             for parent, parent_span in parent_list:
                 target = self.raw.get(parent) if isinstance(parent, str) else None
                 if not isinstance(target, YMap):
                     self.incomplete.add(name)
-                    if not self.unresolved:
-                        self.problems.append(Problem(
-                            "extends-error", f"`{name}`: unknown keys in `extends` ({parent})",
-                            parent_span or span))
+                    unknown = Problem(
+                        "extends-error", f"`{name}`: unknown keys in `extends` ({parent})",
+                        parent_span or span)
+                    (self.unknown_targets if self.unresolved else self.problems).append(unknown)
                     continue
-                merged = deep_merge(merged, self._extend(str(parent), target))
+                merged.append(self._extend(str(parent), target))
                 ancestors.add(str(parent))
                 ancestors.update(self.ancestors.get(str(parent), ()))
                 parent_levels.append(self.levels.get(str(parent), 1))
@@ -256,7 +306,7 @@ class _Resolver:
                     "extends-error",
                     f"`{name}`: nesting too deep in `extends` ({self.levels[name]} levels; "
                     f"GitLab allows {MAX_EXTENDS_LEVELS})", span))
-            result = deep_merge(merged, without_keys(job, "extends"))
+            result = merge_all([*merged, without_keys(job, "extends")])
             result.span = job.span
             return result
         finally:
@@ -276,44 +326,135 @@ class _Resolver:
                 return False, None, None
         return True, current, span
 
-    def _follow(self, reference: Reference, chain: tuple[str, ...]) -> tuple[Any, Span | None]:
+    def _follow(self, reference: Reference) -> tuple[Any, Span | None]:
         """A `!reference` resolved (through further references), with the span of the
-        text it finally stands for; ``UNRESOLVED`` after reporting why not."""
+        text it finally stands for; ``UNRESOLVED`` after reporting why not.
+
+        Each path is resolved once and reused: a tree of references ten wide and
+        ten deep stands for ten billion values but takes a hundred steps."""
         label = "[" + ", ".join(reference.path) + "]"
         self.referenced.add(reference.path[0])
-        if label in chain:
+        key = tuple(reference.path)
+        if key in self._followed:
+            resolved = self._followed[key]
+        elif key in self._following:
             self.problems.append(Problem(
                 "reference-error", f"!reference {label} is a circular chain", reference.span))
+            resolved = _Resolved(UNRESOLVED, None)
+        else:
+            found, target, span = self._lookup(reference)
+            if found:
+                resolved = self._followed[key] = self._resolve_target(
+                    key, target, span, reference.span)
+            else:  # not kept: each `!reference` that leads nowhere is reported
+                unknown = Problem("reference-error", f"!reference {label} could not be found",
+                                  reference.span)
+                (self.unknown_targets if self.unresolved else self.problems).append(unknown)
+                resolved = _Resolved(UNRESOLVED, None)
+        outer = self._measures[-1]
+        if resolved.height > MAX_REFERENCE_DEPTH and not resolved.failed:
+            if key not in self._too_deep:  # reported once; those that use it drop it
+                self._too_deep.add(key)
+                self.problems.append(Problem(
+                    "reference-error",
+                    f"!reference {label} nests deeper than {MAX_REFERENCE_DEPTH} levels",
+                    reference.span))
+            outer.failed = True
             return UNRESOLVED, None
-        if len(chain) >= MAX_REFERENCE_DEPTH:
+        if resolved.failed:
+            outer.failed = True
+            return UNRESOLVED, None
+        outer.height = max(outer.height, resolved.height)
+        outer.size += resolved.size
+        outer.copied += resolved.size
+        return resolved.value, resolved.span
+
+    def _resolve_target(self, key: tuple[str, ...], target: Any, span: Span | None,
+                        reference_span: Span | None, top_key: Any = None) -> _Resolved:
+        """``target``, the value at path ``key``, with its references resolved;
+        ``reference_span`` is where a `!reference` asks for it, ``None`` for a
+        top-level key resolved in place."""
+        measure = _Resolved(UNRESOLVED, None)
+        self._following.append(key)
+        self._measures.append(measure)
+        try:
+            if isinstance(target, Reference):
+                value, span = self._follow(target)
+            else:
+                value = self._resolve_references(target, top_key)
+                span = _value_span(target) or span
+        finally:
+            self._following.pop()
+            self._measures.pop()
+        measure.height += 1  # as a `!reference` to it would count
+        label = "[" + ", ".join(key) + "]"
+        where = span or reference_span
+        if measure.failed:
+            # It holds something over a limit, which was reported: it is unknown too,
+            # though a top-level key keeps what could be resolved.
+            if reference_span is not None:
+                return _Resolved(UNRESOLVED, None, failed=True)
+            measure.value, measure.span = value, span
+            return measure
+        if measure.copied and measure.size > MAX_REFERENCED_VALUES and where is not None:
+            # Reported where the value that grows too big is written, once.
             self.problems.append(Problem(
                 "reference-error",
-                f"!reference {label} nests deeper than {MAX_REFERENCE_DEPTH} levels",
-                reference.span))
-            return UNRESOLVED, None
-        found, target, span = self._lookup(reference)
-        if not found:
-            if not self.unresolved:
-                self.problems.append(Problem(
-                    "reference-error", f"!reference {label} could not be found",
-                    reference.span))
-            return UNRESOLVED, None
-        if isinstance(target, Reference):
-            return self._follow(target, (*chain, label))
-        return self._resolve_references(target, (*chain, label)), _value_span(target) or span
+                f"`{label}` stands for more than {MAX_REFERENCED_VALUES:,} values once "
+                "its `!reference` tags are resolved; cigen leaves them unresolved", where))
+            return _Resolved(UNRESOLVED, None, failed=True)
+        measure.value, measure.span = value, span
+        return measure
 
-    def _resolve_references(self, value: Any, chain: tuple[str, ...], key: Any = None) -> Any:
+    def _resolve_top(self, top: YMap) -> YMap:
+        """The top-level mapping with every `!reference` resolved, each key once."""
+        result = YMap(top.span)
+        copied = 0
+        over = False
+        for key, value in top.items():
+            if not isinstance(value, YMap | YSeq | Reference):
+                result.copy_entry(top, key)
+                continue
+            path = (str(key),)
+            resolved = self._followed.get(path)
+            # A `!reference` to a top-level list of scripts keeps it nested; here it is flat.
+            if resolved is None or key in FLATTENED_LISTS:
+                resolved = self._resolve_target(path, value, top.span_of(key), None, key)
+                self._followed[path] = resolved
+            copied += resolved.copied
+            if copied > MAX_REFERENCED_VALUES_IN_ALL:
+                if not over:
+                    over = True
+                    self.problems.append(Problem(
+                        "reference-error",
+                        f"the configuration grows past {MAX_REFERENCED_VALUES_IN_ALL:,} values "
+                        "copied by `!reference` tags here; cigen leaves this key and the "
+                        "ones after it out", top.key_spans.get(key) or top.span_of(key)
+                        or Span("", 1, 1, 1, 1)))
+                continue
+            if resolved.value is UNRESOLVED:
+                continue  # reported; leave the key out, as if unset
+            if resolved.value is value:
+                result.copy_entry(top, key)
+            else:
+                result.put(key, resolved.value, top.key_spans.get(key),
+                           resolved.span or top.span_of(key))
+        return result
+
+    def _resolve_references(self, value: Any, key: Any = None) -> Any:
+        if self._measures:
+            self._measures[-1].size += len(value) if isinstance(value, YMap | YSeq) else 1
         if isinstance(value, Reference):
-            return self._follow(value, chain)[0]
+            return self._follow(value)[0]
         if isinstance(value, YMap):
             result: YMap | None = None
             for item_key, item in value.items():
                 if not isinstance(item, YMap | YSeq | Reference):
                     continue
                 if isinstance(item, Reference):
-                    resolved, span = self._follow(item, chain)
+                    resolved, span = self._follow(item)
                 else:
-                    resolved, span = self._resolve_references(item, chain, item_key), None
+                    resolved, span = self._resolve_references(item, item_key), None
                 if resolved is item:
                     continue
                 if result is None:  # copy on the first change only
@@ -336,10 +477,12 @@ class _Resolver:
             for index, item in enumerate(value):
                 item_span = value.span_at(index)
                 if isinstance(item, Reference):
-                    resolved, target_span = self._follow(item, chain)
+                    resolved, target_span = self._follow(item)
                     item_span = target_span or item_span
+                elif isinstance(item, YMap | YSeq):
+                    resolved = self._resolve_references(item)
                 else:
-                    resolved = self._resolve_references(item, chain)
+                    resolved = item
                 if resolved is not item or (flatten and isinstance(resolved, YSeq)):
                     changed = True
                 if resolved is UNRESOLVED:
@@ -410,8 +553,54 @@ class _Resolver:
         else:
             result = {name: variable for name, variable in global_variables.items()
                       if name in allowed}
-        result.update(self._variables(job.get("variables"), job, "variables"))
+        own = self._variables(job.get("variables"), job, "variables")
+        result.update(own)
+        if own or allowed is not True:  # otherwise checked with the global ones
+            self._check_expanded_sizes(result)
         return result
+
+    def _check_expanded_sizes(self, variables: dict[str, Variable]) -> None:
+        """Report, where it is written, each variable whose expansion passes GitLab's
+        limit while the variables it names stay within it (those that name it pass
+        the limit too, and are not reported again)."""
+        if not any(variable.expand and "$" in variable.value
+                   for variable in variables.values()):
+            return
+        lengths: dict[str, int] = {}
+        active: set[str] = set()
+
+        def length(name: str) -> int:
+            """The expanded length, at most one past the limit."""
+            if name in lengths:
+                return lengths[name]
+            variable = variables[name]
+            if not variable.expand or "$" not in variable.value:
+                lengths[name] = min(len(variable.value), MAX_EXPANDED_VARIABLE + 1)
+                return lengths[name]
+            if name in active or len(active) >= MAX_EXPANSION_DEPTH:
+                return len(name) + 1  # a cycle or a chain too deep: left as written
+            active.add(name)
+            total = len(variable.value)
+            named_too_long = False
+            for match in VARIABLE_REFERENCE.finditer(variable.value):
+                named = match.group(1) or match.group(2)
+                if named in variables:
+                    inner = length(named)
+                    named_too_long |= inner > MAX_EXPANDED_VARIABLE
+                    total += inner - len(match.group(0))
+            active.discard(name)
+            if total > MAX_EXPANDED_VARIABLE and not named_too_long and variable.span:
+                message = (f"variable `{name}` expands to more than "
+                           f"{MAX_EXPANDED_VARIABLE:,} characters; GitLab stops expanding "
+                           "there and fails the job, and cigen treats its value as unknown")
+                if (message, variable.span) not in self._size_problems:
+                    self._size_problems.add((message, variable.span))
+                    self.problems.append(Problem("invalid-value", message, variable.span))
+            lengths[name] = min(total, MAX_EXPANDED_VARIABLE + 1)
+            return lengths[name]
+
+        for name in variables:
+            length(name)
 
 
 def _inherit(job: YMap, what: str) -> bool | list[str]:

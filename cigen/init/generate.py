@@ -27,7 +27,13 @@ RUNNER = "runner"
 
 
 class SelfCheckError(Exception):
-    """Generated text failed its own check: a bug in a template, not in the user's input."""
+    """Generated text failed its own check: a bug in a template, or a value (a test
+    command) that cigen lint itself would report."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"the generated {name} fails its own check ({detail})")
+        self.name = name
+        self.detail = detail
 
 
 def templates_directory() -> Path:
@@ -125,7 +131,7 @@ def self_check(text: str, kind: str) -> None:
         first = problems[0] if problems else None
         detail = (f"line {first.span.line}: {first.rule}: {first.message}" if first
                   else report.internal_errors[0])
-        raise SelfCheckError(f"the generated {name} fails its own check ({detail})")
+        raise SelfCheckError(name, " ".join(detail.split()))
 
 
 def generate(spec: BuildSpec, kind: str) -> str:

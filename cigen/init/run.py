@@ -9,16 +9,31 @@ failure is an :class:`InitError` whose message is one line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from cigen.init.files import STDOUT, OutputError, check_destinations, write_text
+from cigen.init.files import (
+    STDOUT,
+    Destination,
+    OutputError,
+    check_destinations,
+    display_path,
+    write_files,
+)
 from cigen.init.generate import PIPELINE, RUNNER, SelfCheckError, generate
 from cigen.init.settings import Settings, SettingsError, load_settings
-from cigen.init.spec import BuildSpec, Strategy, config_key, describe_error, option_name
+from cigen.init.spec import (
+    BuildSpec,
+    Strategy,
+    config_key,
+    describe_error,
+    option_name,
+    shown,
+)
 
 RUNNER_TAGS = {
     Strategy.shell: "docker-shell", Strategy.dind: "dind", Strategy.socket: "docker-socket",
@@ -54,11 +69,14 @@ def _from_settings(settings: Settings) -> dict[str, Any]:
     return {key.replace("-", "_"): value for key, value in settings.values.items()}
 
 
-def build_spec(request: InitRequest, directory: Path) -> BuildSpec:
+def _load_settings(directory: Path) -> Settings:
     try:
-        settings = load_settings(directory)
+        return load_settings(directory)
     except SettingsError as error:
         raise InitError(str(error)) from None
+
+
+def _build_spec(request: InitRequest, settings: Settings) -> BuildSpec:
     values = _from_settings(settings)
     if (request.may_ask and not request.options and settings.source is None
             and STDOUT not in (request.output, request.runner_config)):
@@ -73,35 +91,90 @@ def build_spec(request: InitRequest, directory: Path) -> BuildSpec:
 
 
 def run_init(request: InitRequest, directory: Path) -> list[str]:
-    """Write the files; returns the notes to show the user."""
+    """Write the files; returns the notes to show the user.
+
+    Everything that can fail is checked first, the destinations before any question
+    is asked; then both files are written, or neither.
+    """
     if request.output == STDOUT and request.runner_config == STDOUT:
         raise InitError("--runner-config: standard output is already taken by --output -")
-    spec = build_spec(request, directory)
-    destinations = [request.output] + ([request.runner_config] if request.runner_config else [])
+    kinds = {PIPELINE: Destination("--output", request.output)}
+    if request.runner_config is not None:
+        kinds[RUNNER] = Destination("--runner-config", request.runner_config)
     try:
-        check_destinations(destinations, request.force)
-        texts = [(request.output, generate(spec, PIPELINE))]
-        if request.runner_config:
-            texts.append((request.runner_config, generate(spec, RUNNER)))
-        for path, text in texts:
-            write_text(path, text)
+        check_destinations(list(kinds.values()), request.force)
     except OutputError as error:
         raise InitError(str(error)) from None
+    settings = _load_settings(directory)
+    spec = _build_spec(request, settings)
+    texts = [(destination, _generate(spec, kind, _namer(request, settings)))
+             for kind, destination in kinds.items()]
+    notes = _notes(spec, request, directory)
+    try:
+        write_files(texts)
+    except OutputError as error:
+        raise InitError(str(error)) from None
+    return notes
+
+
+def _namer(request: InitRequest, settings: Settings) -> Callable[[str], str]:
+    """Names a field as the user set it: the option, or the key of the settings file."""
+    from_file = {key.replace("-", "_") for key in settings.values}
+
+    def name(field: str) -> str:
+        if field in request.options or field not in from_file:
+            return option_name(field)
+        return f"{settings.source}: {config_key(field)}"
+
+    return name
+
+
+def _generate(spec: BuildSpec, kind: str, name: Callable[[str], str]) -> str:
+    try:
+        return generate(spec, kind)
     except SelfCheckError as error:
-        raise InternalError(str(error)) from None
-    return _notes(spec, request, directory)
+        raise _blame(spec, kind, error, name) from None
+    except OSError as error:
+        raise InitError(f"cannot check the generated text in a temporary directory: "
+                        f"{error.strerror or error}") from None
+
+
+def _blame(spec: BuildSpec, kind: str, error: SelfCheckError,
+           name: Callable[[str], str]) -> Exception:
+    """An error naming the one value without which the text passes its check (a test
+    command the linter reports, say), else an internal error: a bug in a template."""
+    defaults = BuildSpec()
+    values = spec.model_dump()
+    suspects = sorted(values, key=lambda field: field != "test_command")
+    for suspect in suspects:
+        default = getattr(defaults, suspect)
+        if values[suspect] == default:
+            continue
+        try:
+            generate(BuildSpec.model_validate({**values, suspect: default}), kind)
+        except (ValidationError, SelfCheckError):
+            continue
+        value = values[suspect]
+        what = f" {shown(value)}" if isinstance(value, str) else ""
+        return InitError(f"{name(suspect)}:{what} fails the check of the generated "
+                         f"{error.name} ({error.detail})")
+    return InternalError(str(error))
 
 
 def _notes(spec: BuildSpec, request: InitRequest, directory: Path) -> list[str]:
     notes = []
-    written = [path for path in (request.output, request.runner_config)
-               if path and path != STDOUT]
+    written = [display_path(path) for path in (request.output, request.runner_config)
+               if path is not None and path != STDOUT]
     if written:
         notes.append(f"wrote {' and '.join(written)} (strategy {spec.strategy.value})")
-    if not (directory / spec.dockerfile).is_file():
+    try:
+        dockerfile_exists = (directory / spec.dockerfile).is_file()
+    except OSError:  # a path longer than the system takes: it cannot exist
+        dockerfile_exists = False
+    if not dockerfile_exists:
         notes.append(f"{spec.dockerfile} does not exist yet: the jobs are skipped until it does")
     tag = RUNNER_TAGS.get(spec.strategy)
-    if tag and not request.runner_config:
+    if tag and request.runner_config is None:
         notes.append(f"the build job needs a runner tagged {tag}; --runner-config PATH "
                      "writes its settings")
     if spec.strategy is Strategy.depot:

@@ -9,10 +9,11 @@ The table is returned as written, with the label messages use to name it;
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cigen.source.toml_positions import TomlError, read_toml
 
 
 class SettingsError(Exception):
@@ -35,11 +36,13 @@ def load_settings(directory: Path) -> Settings:
         if not path.is_file():
             continue
         try:
-            document: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+            document: Any = read_toml(path.read_bytes().decode("utf-8"), name)[0]
         except (OSError, UnicodeDecodeError) as error:
             raise SettingsError(f"{name}: cannot read: {error}") from None
-        except tomllib.TOMLDecodeError as error:
-            raise SettingsError(f"{name}: invalid TOML: {error}") from None
+        except TomlError as error:
+            where = f" (at line {error.position[0]}, column {error.position[1]})" \
+                if error.position else ""
+            raise SettingsError(f"{name}: invalid TOML: {error.message}{where}") from None
         label = f"{name} [{'.'.join(keys)}]"
         table = document
         for key in keys:

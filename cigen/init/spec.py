@@ -62,18 +62,45 @@ PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 PATH_CHARACTERS = re.compile(r"[A-Za-z0-9._@+/-]+")
 
 
-def _shown(value: str) -> str:
-    """A value quoted for a one-line message, with newlines and controls escaped."""
-    return json.dumps(value, ensure_ascii=False)
+# Longest file name and path Linux accepts (NAME_MAX, and PATH_MAX less its NUL): a
+# longer Dockerfile path or context can never exist on a runner.
+NAME_MAX = 255
+PATH_MAX = 4095
+# What json.dumps leaves as it is but a terminal or a line splitter would not:
+# C1 controls, line separators and lone surrogates.
+_UNSHOWABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        # os.fsdecode turns each byte of an argument that is not UTF-8 into
+        # U+DC80..U+DCFF: show the byte the user typed.
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def shown(value: str) -> str:
+    """A value quoted for a one-line message, with newlines, controls and bytes that
+    are not UTF-8 escaped."""
+    return _UNSHOWABLE.sub(_escaped, json.dumps(value, ensure_ascii=False))
+
+
+def is_utf8(value: str) -> bool:
+    """False for text with lone surrogates: bytes that were not UTF-8."""
+    return not any("\ud800" <= character <= "\udfff" for character in value)
 
 
 def _relative_path(value: str, what: str) -> str:
     if not PATH_CHARACTERS.fullmatch(value):
-        raise ValueError(f"{_shown(value)} is not a plain relative path (letters, digits "
+        raise ValueError(f"{shown(value)} is not a plain relative path (letters, digits "
                          "and . _ - / @ + only)")
     normal = posixpath.normpath(value)
     if value.startswith("/") or normal == ".." or normal.startswith("../"):
-        raise ValueError(f"{_shown(value)}: the {what} must be inside the repository")
+        raise ValueError(f"{shown(value)}: the {what} must be inside the repository")
+    if len(normal) > PATH_MAX or any(len(part) > NAME_MAX for part in normal.split("/")):
+        raise ValueError(f"{shown(value)}: too long for a path (at most {NAME_MAX} "
+                         f"characters between slashes, {PATH_MAX} in all)")
     return normal
 
 
@@ -116,11 +143,26 @@ class BuildSpec(BaseModel):
     provenance: Annotated[bool, Field(
         description="Attach a provenance attestation (dind, buildkit, depot).")] = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_utf8(cls, values: Any) -> Any:
+        # pydantic cannot even read a string with lone surrogates, so this runs first.
+        if not isinstance(values, dict):
+            return values
+        for key, value in values.items():
+            items = value if isinstance(value, list | tuple) else [value]
+            for item in items:
+                if isinstance(item, str) and not is_utf8(item):
+                    raise PydanticCustomError(
+                        "encoding", "{value} is not valid UTF-8",
+                        {"field": str(key).replace("-", "_"), "value": shown(item)})
+        return values
+
     @field_validator("strategy", mode="before")
     @classmethod
     def _known_strategy(cls, value: Any) -> Any:
         if isinstance(value, str) and value not in Strategy.__members__:
-            raise ValueError(f"{_shown(value)} is not one of "
+            raise ValueError(f"{shown(value)} is not one of "
                              f"{', '.join(strategy.value for strategy in Strategy)}")
         return value
 
@@ -131,9 +173,9 @@ class BuildSpec(BaseModel):
             return value
         if re.search(r"[:@][^/]*$", value) and IMAGE_REPOSITORY.fullmatch(
                 re.sub(r"[:@][^/]*$", "", value)):
-            raise ValueError(f"{_shown(value)} has a tag or digest; give the repository "
+            raise ValueError(f"{shown(value)} has a tag or digest; give the repository "
                              "alone (cigen adds the tags)")
-        raise ValueError(f"{_shown(value)} is not an image repository (lower case, no "
+        raise ValueError(f"{shown(value)} is not an image repository (lower case, no "
                          "spaces) such as registry.example.com/group/app or $CI_REGISTRY_IMAGE")
 
     @field_validator("dockerfile")
@@ -141,7 +183,7 @@ class BuildSpec(BaseModel):
     def _dockerfile_path(cls, value: str) -> str:
         path = _relative_path(value, "Dockerfile")
         if path == ".":
-            raise ValueError(f"{_shown(value)} is a directory; name the Dockerfile")
+            raise ValueError(f"{shown(value)} is a directory; name the Dockerfile")
         return path
 
     @field_validator("context")
@@ -159,8 +201,8 @@ class BuildSpec(BaseModel):
         seen: list[str] = []
         for item in value:
             if not isinstance(item, str) or not PLATFORM.fullmatch(item):
-                shown = _shown(item) if isinstance(item, str) else repr(item)
-                raise ValueError(f"{shown} is not a platform of the form os/arch, such as "
+                text = shown(item) if isinstance(item, str) else repr(item)
+                raise ValueError(f"{text} is not a platform of the form os/arch, such as "
                                  "linux/amd64 or linux/arm/v7")
             if item not in seen:
                 seen.append(item)
@@ -175,7 +217,7 @@ class BuildSpec(BaseModel):
             raise ValueError("is empty; leave it out for no test job")
         if any(unicodedata.category(character)[0] == "C" or character in "\u2028\u2029"
                for character in value):
-            raise ValueError(f"{_shown(value)} must be one line without control characters")
+            raise ValueError(f"{shown(value)} must be one line without control characters")
         return value.strip()
 
     @model_validator(mode="after")

@@ -16,7 +16,15 @@ from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
-from cigen.shell.parser import Command, ParseCache, Word, expand, parse_sections
+from cigen.shell.parser import (
+    MAX_EXPANDED_LENGTH,
+    Command,
+    Expansions,
+    ParseCache,
+    Word,
+    expand,
+    parse_sections,
+)
 from cigen.source.positions import Span, YSeq
 
 SCRIPT_SECTIONS = ("before_script", "script", "after_script")
@@ -39,6 +47,8 @@ class JobFacts:
         """Parsed script lines, shared by the jobs of a pipeline that inherit them."""
         self.name = job.name
         self.config = job.config
+        self.expansions: Expansions = {}
+        """Variables expanded so far: rules expand many words with the same variables."""
 
     @property
     def span(self) -> Span:
@@ -55,10 +65,36 @@ class JobFacts:
                 assignments.setdefault(name, []).append((value, command))
         return assignments
 
+    @cached_property
+    def shell_values(self) -> dict[str, str | None]:
+        """The last value the script assigns to each variable, with references to the
+        variable's own earlier value (``X="$X --more"``) replaced by that value;
+        ``None`` when that earlier value is unknown or the result is too long."""
+        values: dict[str, str | None] = {}
+        for name, assignments in self.shell_assignments.items():
+            own = re.compile(r"\$(?:\{" + re.escape(name) + r"\}|" + re.escape(name)
+                             + r"(?![A-Za-z0-9_]))")
+            value = self._configured_value(name)
+            for text, _ in assignments:
+                references = own.findall(text)
+                if not references:
+                    value = text
+                elif value is not None:
+                    earlier = value
+                    size = len(text) + sum(len(earlier) - len(found) for found in references)
+                    value = (None if size > MAX_EXPANDED_LENGTH
+                             else own.sub(earlier.replace("\\", "\\\\"), text))
+            values[name] = value
+        return values
+
     def variable(self, name: str) -> str | None:
         """A variable's value as the job's shell sees it (the script's last assignment first)."""
         if name in self.shell_assignments:
-            return self.shell_assignments[name][-1][0]
+            return self.shell_values[name]
+        return self._configured_value(name)
+
+    def _configured_value(self, name: str) -> str | None:
+        """A variable's value from the job's `variables:` or its services'."""
         variable = self.job.variables.get(name)
         if variable is not None:
             return variable.value if variable.expand else variable.value.replace("$", "$$")
@@ -71,7 +107,7 @@ class JobFacts:
         return self.job.variables.get(name)
 
     def expand(self, text: str) -> str:
-        return expand(text, self.variable)
+        return expand(text, self.variable, self.expansions)
 
     def expand_words(self, words: list[Word]) -> list[Word]:
         """Words with variables expanded; an unquoted variable may split into several words."""

@@ -8,6 +8,15 @@ suppressions, configuration and severity overrides, and merges findings that
 several jobs share. Large batches are split across forked processes. With
 `--fix` it applies the rules' fixes round by round (:func:`fix_paths`); that
 is the only path that writes, through :mod:`cigen.lint.fix`.
+
+Only regular files are read (see :func:`cigen.gitlab.includes.read_regular_file`).
+A file that is a symbolic link is linted as its target only when the target is
+inside the repository root, and `--fix` then edits the target and keeps the
+link. A directory scan does not descend into the linked directories it meets.
+Standard input is read up to the same size limit as a file. A file that
+cannot be read — a named pipe, a device, a broken or looping link, a link out
+of the root — costs only itself: it becomes one line of
+:attr:`LintReport.file_errors` and every other file is still linted.
 """
 
 from __future__ import annotations
@@ -17,7 +26,13 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from cigen.gitlab.includes import find_repository_root, glob_regex
+from cigen.gitlab.includes import (
+    UnreadableFile,
+    check_link,
+    find_repository_root,
+    glob_regex,
+    read_regular_file,
+)
 from cigen.gitlab.pipeline import load_pipeline
 from cigen.jobs.facts import job_facts
 from cigen.lint.findings import Finding, Severity, merge_findings
@@ -25,7 +40,7 @@ from cigen.lint.fix import Fix, apply_fixes, write_atomically
 from cigen.lint.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
 from cigen.lint.suppressions import SuppressionIndex, directive_span, removal
 from cigen.source.positions import Span
-from cigen.source.text import LoadError, Problem, SourceText, decode_source
+from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source
 from cigen.source.yaml_reader import parse_yaml
 
 PIPELINE_SUFFIXES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
@@ -115,17 +130,21 @@ def _glob_match(pattern: str, path: str, base: str) -> bool:
         regex.match(os.path.basename(relative)) is not None
 
 class LintReport:
-    __slots__ = ("files", "findings", "internal_errors")
+    __slots__ = ("file_errors", "files", "findings", "internal_errors")
 
     findings: list[Finding]
     files: list[str]
     internal_errors: list[str]
+    file_errors: list[str]
+    """``path: reason`` for each file that could not be read or written (exit 2)."""
 
     def __init__(self, findings: list[Finding] | None = None, files: list[str] | None = None,
-                 internal_errors: list[str] | None = None) -> None:
+                 internal_errors: list[str] | None = None,
+                 file_errors: list[str] | None = None) -> None:
         self.findings = [] if findings is None else findings
         self.files = [] if files is None else files
         self.internal_errors = [] if internal_errors is None else internal_errors
+        self.file_errors = [] if file_errors is None else file_errors
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -164,36 +183,40 @@ def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[T
                     full = os.path.normpath(os.path.join(directory, name))
                     if name == ".gitlab-ci.yml" or name.endswith(PIPELINE_SUFFIXES):
                         add(full, "pipeline")
-                    elif name.endswith(".toml") and _is_runner_file(full):
+                    elif name.endswith(".toml") and _is_runner_file(full, options):
                         add(full, "runner")
-        elif os.path.exists(path):
+        elif os.path.lexists(path):  # a broken link too: reported with the other files
             add(path, _kind_of(path))
         else:
             raise UsageError(f"{path}: no such file or directory")
     return targets
 
 
-def _is_runner_file(path: str) -> bool:
+def _is_runner_file(path: str, options: LintOptions | None) -> bool:
+    """A TOML file found by a directory scan is linted when its text looks like a
+    runner configuration; one that cannot be read has no such text, and is left out."""
     from cigen.runner.config import looks_like_runner_config
 
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(256 * 1024)
-    except OSError:
+        check_link(path, repository_root_of(path, options))
+        head = read_regular_file(path, 256 * 1024)
+    except UnreadableFile:
         return False
     return looks_like_runner_config(head.decode("utf-8", "replace"))
 
 
-def _read(target: Target) -> bytes:
+def repository_root_of(path: str, options: LintOptions | None) -> str:
+    """The root local includes of ``path`` resolve from: ``--root``, else its git top level."""
+    if options is not None and options.root:
+        return options.root
+    return find_repository_root(path)
+
+
+def _read(target: Target, root: str) -> bytes:
     if target.display == STDIN:
-        return sys.stdin.buffer.read()
-    try:
-        with open(target.display, "rb") as handle:
-            return handle.read()
-    except IsADirectoryError:
-        raise UsageError(f"{target.display}: is a directory") from None
-    except OSError as error:
-        raise UsageError(f"{target.display}: cannot read: {error.strerror}") from None
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    check_link(target.display, root)
+    return read_regular_file(target.display)
 
 
 class Linter:
@@ -240,8 +263,8 @@ class Linter:
         for target in targets:
             try:
                 self.lint_target(target)
-            except UsageError:
-                raise
+            except UnreadableFile as error:
+                self.report.file_errors.append(f"{target.display}: {error}")
             except Exception:  # a bug must cost one file, not the whole run
                 import traceback
 
@@ -299,7 +322,12 @@ class Linter:
         display = target.display
         if display == STDIN and self.options.stdin_filename:
             display = self.options.stdin_filename
-        raw = _read(target)
+        if target.real == STDIN:
+            stand_in = os.path.join(os.getcwd(), os.path.basename(display))
+            root = repository_root_of(stand_in, self.options)
+        else:
+            root = repository_root_of(target.display, self.options)
+        raw = _read(target, root)
         self.report.files.append(display)
         try:
             source = decode_source(raw, display)
@@ -315,7 +343,7 @@ class Linter:
         if kind == "runner":
             self._lint_runner(source)
         else:
-            self._lint_pipeline(target, source, display)
+            self._lint_pipeline(target, source, display, root)
 
     def _run_rule(self, rule: Rule, hits: Iterable[Hit], where: str) -> None:
         try:
@@ -331,6 +359,7 @@ class Linter:
     def _lint_runner(self, source: SourceText) -> None:
         from cigen.runner.config import load_runner_config
 
+        source = source.as_toml()
         self.sources[source.path] = source
         self.suppressions.add_source(source)
         try:
@@ -342,12 +371,12 @@ class Linter:
             if rule.check_runner is not None:
                 self._run_rule(rule, rule.check_runner(config), source.path)
 
-    def _lint_pipeline(self, target: Target, source: SourceText, display: str) -> None:
+    def _lint_pipeline(self, target: Target, source: SourceText, display: str,
+                       root: str) -> None:
         if target.real == STDIN:
             base_path = os.path.join(os.getcwd(), os.path.basename(display))
         else:
             base_path = target.real
-        root = self.options.root or find_repository_root(base_path)
         display_base = None if os.path.isabs(display) else os.getcwd()
         pipeline = load_pipeline(base_path, source, root, display_base)
         for path in pipeline.files:
@@ -372,19 +401,20 @@ class Linter:
 PARALLEL_MIN_FILES = 16
 
 
-ChunkResult = tuple[list[Finding], list[Finding], list[str], list[str], set[tuple[str, int]]]
+ChunkResult = tuple[list[Finding], list[Finding], list[str], list[str], list[str],
+                    set[tuple[str, int]]]
 
 
 def _lint_chunk(job: tuple[list[Target], LintOptions]) -> ChunkResult:
     """Lint one share of a batch: its findings, its findings on suppressions that
-    suppressed nothing, its files and internal errors, and where the suppressions
-    that did suppress something are (path, line)."""
+    suppressed nothing, its files, internal errors and unreadable files, and where
+    the suppressions that did suppress something are (path, line)."""
     targets, options = job
     linter = Linter(options)
     report = linter.lint(targets, report_unused=False)
     used = {(item.path, item.line) for item in linter.suppressions.all() if item.used}
     return (report.findings, linter.unused_suppressions, report.files, report.internal_errors,
-            used)
+            report.file_errors, used)
 
 
 def _workers(targets: list[Target]) -> int:
@@ -435,13 +465,17 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     unused: list[Finding] = []
     used: set[tuple[str, int]] = set()
     order = {target.display: index for index, target in enumerate(targets)}
-    for chunk_findings, chunk_unused, files, errors, chunk_used in results:
+    for chunk_findings, chunk_unused, files, errors, file_errors, chunk_used in results:
         findings.extend(chunk_findings)
         unused.extend(chunk_unused)
         report.files.extend(files)
         report.internal_errors.extend(errors)
+        report.file_errors.extend(file_errors)
         used |= chunk_used
     report.files.sort(key=lambda name: order.get(name, 0))
+    report.file_errors.sort(key=lambda line: min(
+        (index for display, index in order.items() if line.startswith(f"{display}: ")),
+        default=0))
     # A suppression in a file that several shares include suppressed nothing only
     # if it suppressed nothing in any of them.
     findings.extend(finding for finding in unused
@@ -456,7 +490,7 @@ MAX_FIX_ROUNDS = 5
 class FixOutcome:
     """What `--fix` (or `--diff`) did: the report of what remains, and each changed file."""
 
-    __slots__ = ("changes", "fixed", "refused", "report")
+    __slots__ = ("changes", "fixed", "refused", "report", "unwritable")
 
     report: LintReport
     changes: dict[str, tuple[str, str]]
@@ -464,6 +498,9 @@ class FixOutcome:
     fixed: int
     refused: list[str]
     """Files whose fixed text would not parse; left untouched."""
+    unwritable: list[str]
+    """``path: reason`` for each file whose fixed text could not be written; the
+    file is left as it was and its findings stay in the report."""
 
     def __init__(self, report: LintReport, changes: dict[str, tuple[str, str]] | None = None,
                  fixed: int = 0, refused: list[str] | None = None) -> None:
@@ -471,6 +508,7 @@ class FixOutcome:
         self.changes = {} if changes is None else changes
         self.fixed = fixed
         self.refused = [] if refused is None else refused
+        self.unwritable = []
 
 
 def _still_parses(path: str, text: str) -> bool:
@@ -492,12 +530,16 @@ def fix_paths(paths: list[str], options: LintOptions, write: bool) -> FixOutcome
     Each round lints, applies every non-overlapping edit to each file, checks
     that the result still parses and writes it atomically (with ``write``);
     without ``write`` one round is computed and nothing is written, for
-    ``--diff``. Fixes inside included files edit those files.
+    ``--diff``. Fixes inside included files edit those files. A file that is a
+    symbolic link (read only when its target is inside the repository root) is
+    fixed by rewriting its target; the link stays. A file that cannot be written
+    is reported in the report's ``file_errors`` and the others are still fixed.
     """
     targets = discover(paths, options)
     if any(target.real == STDIN for target in targets):
         raise UsageError("--fix and --diff need files, not standard input")
     outcome = FixOutcome(LintReport())
+    unwritable: set[str] = set()
     for _ in range(MAX_FIX_ROUNDS if write else 1):
         linter = Linter(options)
         report = linter.lint(targets)
@@ -510,7 +552,7 @@ def fix_paths(paths: list[str], options: LintOptions, write: bool) -> FixOutcome
         applied_this_round = 0
         for path, fixes in sorted(by_path.items()):
             source = linter.sources.get(path)
-            if source is None or path in outcome.refused:
+            if source is None or path in outcome.refused or path in unwritable:
                 continue
             after, applied = apply_fixes(source.text, fixes)
             if after == source.text:
@@ -518,14 +560,21 @@ def fix_paths(paths: list[str], options: LintOptions, write: bool) -> FixOutcome
             if not _still_parses(path, after):
                 outcome.refused.append(path)
                 continue
+            if write:
+                try:
+                    write_atomically(path, ("\ufeff" if source.bom else "") + after)
+                except OSError as error:
+                    unwritable.add(path)
+                    outcome.unwritable.append(
+                        f"{path}: cannot write the fixed file: {error.strerror or error}")
+                    continue
             before = outcome.changes.get(path, (source.text, ""))[0]
             outcome.changes[path] = (before, after)
-            if write:
-                write_atomically(path, ("\ufeff" if source.bom else "") + after)
             applied_this_round += len(applied)
         outcome.fixed += applied_this_round
         if not applied_this_round:
             break
     if write and outcome.fixed:
         outcome.report = Linter(options).lint(targets)
+    outcome.report.file_errors.extend(outcome.unwritable)
     return outcome

@@ -4,10 +4,11 @@ A rule proposes a :class:`Fix`: edits at character offsets of the source text
 it was read from, marked safe (behaviour kept) or unsafe (behaviour changed).
 Editing the text at positions the loader recorded, rather than re-serialising
 a YAML document, is what keeps every other byte — comments, quoting,
-indentation, blank lines, key order, anchors — exactly as it was. An edit is
-only proposed after checking that the text at its position is what the rule
-expects, so a position that cannot be trusted (an escaped quoted scalar, say)
-yields no fix instead of a wrong one.
+indentation, blank lines, key order, anchors — exactly as it was. An edit in
+a scalar is placed by decoding the scalar again with the source position of
+every character, and only proposed when the edited scalar reads back as the
+intended value: a part written as an escape or a folded line break, or new
+text that would need quoting there, yields no fix instead of a wrong one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+from cigen.shell.parser import Command, Locator, Word
 from cigen.source.positions import Span
 from cigen.source.text import SourceText
 
@@ -54,12 +56,35 @@ def span_offsets(source: SourceText, span: Span) -> tuple[int, int]:
 
 
 def replace_in_span(source: SourceText, span: Span, old: str, new: str) -> Edit | None:
-    """Replace the first ``old`` written inside ``span`` (``None`` if it is not there)."""
+    """Replace ``old`` written inside ``span`` when it is written there exactly once.
+
+    Twice and it could be either (an anchor's name, a label before the tag, a
+    comment): ``None``. Prefer :func:`value_edit`, which knows the position.
+    """
     start, end = span_offsets(source, span)
-    found = source.text.find(old, start, max(end, start + len(old)))
-    if found == -1:
+    found = source.text.find(old, start, end)
+    if found == -1 or source.text.find(old, found + 1, end) != -1:
         return None
     return Edit(source.path, found, found + len(old), new)
+
+
+def value_edit(source: SourceText | None, span: Span | None, value: str, start: int, end: int,
+               new: str) -> Edit | None:
+    """Replace ``value[start:end]`` of the YAML scalar ``value`` written at ``span``.
+
+    The scalar is decoded again from the file, so the edit lands on the very
+    characters that hold that part of the value, whatever the quoting; ``None``
+    when they are not written as themselves (an escape, a folded line break) or
+    ``new`` would not read back as itself there, and for an anchored value: an
+    alias elsewhere reads it too, for a purpose this edit knows nothing of.
+    """
+    if source is None or span is None or span.path != source.path:
+        return None
+    start_offset = source.offset(span.line, span.column)
+    if source.text[start_offset:start_offset + 1] == "&":
+        return None
+    where = Locator(value, span, source).replace(start, end - start, new)
+    return None if where is None else Edit(source.path, where[0], where[1], new)
 
 
 def replace_exact(source: SourceText, span: Span, expected: str, new: str) -> Edit | None:
@@ -92,17 +117,31 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
 def unified_diff(path: str, before: str, after: str) -> str:
     import difflib
 
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True),
-                                        after.splitlines(keepends=True),
+    # Lines as git and patch see them: ended by LF only (str.splitlines would also
+    # split at a form feed or U+2028 inside a line, and the patch would not apply).
+    return "".join(difflib.unified_diff(_lines(before), _lines(after),
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` through a temporary file in the same directory,
-    so a crash or a full disk leaves either the old file or the new one, whole."""
+    so a crash or a full disk leaves either the old file or the new one, whole.
+
+    A symbolic link is followed: its target is replaced and the link stays a link.
+    Any failure (the temporary file cannot be created or written, the rename is
+    refused) raises :class:`OSError` with the original file untouched and no
+    temporary file left behind.
+    """
     import tempfile
 
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".cigen-", suffix=".tmp")
     try:
@@ -119,38 +158,44 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
-# Scalar styles whose source text is the value itself, so that an edit at a
-# word's position edits exactly that word: plain, literal and folded blocks, and
-# quoted scalars as long as the new text brings no quote or escape of its own
-# (every edit also checks that the text it replaces is really there).
-EDITABLE_STYLES = ("", "|", ">", "'", '"')
-
-
-def _editable(span: Span, text: str) -> bool:
-    if span.style == "'":
-        return "'" not in text
-    if span.style == '"':
-        return '"' not in text and "\\" not in text
-    return span.style in EDITABLE_STYLES
-
-
-def word_edit(source: SourceText | None, span: Span, raw: str, new: str) -> Edit | None:
-    """Replace a word of a script, written as ``raw`` at ``span``."""
-    if source is None or not _editable(span, new):
+def word_edit(command: Command, word: Word, new: str, start: int = 0,
+              end: int | None = None) -> Edit | None:
+    """Replace ``word`` of ``command`` (or the part ``word.raw[start:end]`` of it)."""
+    stop = len(word.raw) if end is None else end
+    if not _written_at(command, word) or not 0 <= start <= stop <= len(word.raw):
         return None
-    return replace_exact(source, span, raw, new)
+    return _script_edit(command, word.offset + start, stop - start, new)
 
 
-def insert_at(source: SourceText | None, span: Span, raw: str, text: str, *,
-              after: bool) -> Edit | None:
-    """Insert ``text`` before or after the word written as ``raw`` at ``span``."""
-    if source is None or not _editable(span, text):
+def insert_at(command: Command, word: Word, text: str, *, after: bool) -> Edit | None:
+    """Insert ``text`` right before or right after ``word`` of ``command``."""
+    if not _written_at(command, word):
         return None
-    start = source.offset(span.line, span.column)
-    if source.text[start:start + len(raw)] != raw:
+    return _script_edit(command, word.offset + (len(word.raw) if after else 0), 0, text,
+                        after=after)
+
+
+def words_edit(command: Command, first: Word, last: Word, new: str) -> Edit | None:
+    """Replace the words of ``command`` from ``first`` to ``last`` and what
+    separates them (blanks, line continuations) with ``new``."""
+    if not _written_at(command, first) or not _written_at(command, last) \
+            or last.offset < first.offset:
         return None
-    position = start + len(raw) if after else start
-    return Edit(source.path, position, position, text)
+    return _script_edit(command, first.offset, last.offset + len(last.raw) - first.offset, new,
+                        spanning=True)
+
+
+def _written_at(command: Command, word: Word) -> bool:
+    return command.locator.value[word.offset:word.offset + len(word.raw)] == word.raw
+
+
+def _script_edit(command: Command, offset: int, length: int, new: str, *,
+                 after: bool = False, spanning: bool = False) -> Edit | None:
+    locator = command.locator
+    if locator.source is None:
+        return None
+    where = locator.replace(offset, length, new, after=after, spanning=spanning)
+    return None if where is None else Edit(locator.source.path, where[0], where[1], new)
 
 
 def fix_of(description: str, safe: bool, *edits: Edit | None) -> Fix | None:

@@ -2,7 +2,8 @@
 
 The command line hands over a :class:`LintRequest` (the options exactly as
 given); this module merges them over the configuration file, runs the linter
-or the fixer, prints the report and returns the exit code. It never imports
+or the fixer, prints the report (then one ``cigen: error:`` line for each file
+that could not be read or written) and returns the exit code. It never imports
 the command-line library: everything a lint run does can be driven (and
 tested) without it.
 """
@@ -84,7 +85,7 @@ def run_lint(request: LintRequest) -> int:
     try:
         return _run(request)
     except CommandError as error:
-        print(f"cigen: error: {error}", file=sys.stderr)
+        _error_line(f"cigen: error: {error}")
         return EXIT_USAGE
 
 
@@ -108,11 +109,15 @@ def _run(request: LintRequest) -> int:
 
             outcome = fix_paths(targets, options, write=request.fix and not request.diff)
             for path in outcome.refused:
-                print(f"cigen: warning: {path}: not fixed, the result would not parse",
-                      file=sys.stderr)
+                _error_line(f"cigen: warning: {path}: not fixed, the result would not parse")
             if request.diff:
-                sys.stdout.write("".join(unified_diff(path, before, after) for path,
-                                         (before, after) in sorted(outcome.changes.items())))
+                # Paths from the repository root, as `git apply` at the top reads them:
+                # relative to a subdirectory, an included file would be `../ci/x.yml`.
+                sys.stdout.write("".join(
+                    unified_diff(_from_root(path, options), before, after)
+                    for path, (before, after) in sorted(outcome.changes.items())))
+                if _print_file_errors(outcome.report.file_errors):
+                    return EXIT_USAGE
                 return EXIT_FINDINGS if outcome.changes else EXIT_OK
             report, fixed = outcome.report, outcome.fixed
         else:
@@ -132,11 +137,34 @@ def _run(request: LintRequest) -> int:
         message = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}."
         to_stderr = request.output_format != "text" or request.output is not None
         print(message, file=sys.stderr if to_stderr else sys.stdout)
+    unreadable = _print_file_errors(report.file_errors)
     for message in report.internal_errors:
-        print(f"cigen: internal error: {message}", file=sys.stderr)
-    if report.internal_errors:
+        _error_line(f"cigen: internal error: {message}")
+    if report.internal_errors or unreadable:
         return EXIT_USAGE
     return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
+
+
+def _from_root(path: str, options: LintOptions) -> str:
+    from cigen.lint.engine import repository_root_of
+
+    root = os.path.abspath(repository_root_of(path, options))
+    return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+
+
+def _print_file_errors(errors: list[str]) -> bool:
+    """Print one line per file that could not be read or written; whether there was one."""
+    for message in errors:
+        _error_line(f"cigen: error: {message}")
+    return bool(errors)
+
+
+def _error_line(line: str) -> None:
+    """One line on standard error; paths and names in it come from the user's files
+    and may hold control characters, which are shown escaped."""
+    from cigen.lint.report.escaping import visible
+
+    print(visible(line), file=sys.stderr)
 
 
 def rule_keys(values: list[str] | None, option: str) -> frozenset[str]:

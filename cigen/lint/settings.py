@@ -174,34 +174,34 @@ def schema_path() -> str:
 
 def load_settings(path: str) -> Settings:
     """Read and validate a configuration file; raises :class:`ConfigError`."""
-    import tomllib
-
-    from cigen.source.toml_positions import key_positions, nearest_span, parse_error
+    from cigen.source.toml_positions import TomlError, read_toml
 
     try:
         with open(path, "rb") as handle:
             text = handle.read().decode("utf-8")
-        document = tomllib.loads(text)
+        document, layout = read_toml(text, path)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid UTF-8") from None
-    except tomllib.TOMLDecodeError as error:
-        position, message = parse_error(error)
+    except TomlError as error:
+        position = error.position
         where = f"{path}:{position[0]}:{position[1]}" if position else path
-        raise ConfigError(f"{where}: invalid TOML: {message}") from None
+        raise ConfigError(f"{where}: invalid TOML: {error.message}") from None
     table: Any = document
     prefix: tuple[str, ...] = ()
     if os.path.basename(path) == "pyproject.toml" or "tool" in document:
         table = document.get("tool", {}).get("cigen", {})
         prefix = ("tool", "cigen")
-    problem = _first_violation(table)
+    try:
+        problem = _first_violation(table)
+    except ValueError:  # the validator's own limit on nesting, reached before any location
+        problem = _too_deep(table) or ([], "cannot be checked")
     if problem is not None:
         location, message = problem
         from cigen.gitlab.schema import dotted
-        from cigen.source.text import SourceText
 
-        span = nearest_span(key_positions(SourceText(path, text)), (*prefix, *location))
+        span = layout.nearest_span((*prefix, *location))
         where = f"{path}:{span.line}" if span is not None else path
         raise ConfigError(f"{where}: {dotted([*prefix, *location])}: {message}")
     rules = table.get("rules", {})
@@ -219,6 +219,24 @@ def load_settings(path: str) -> Settings:
         unsafe_fixes=table.get("unsafe-fixes", False),
         rule_options={name: dict(options) for name, options in rules.items() if options},
     )
+
+
+MAX_SETTINGS_DEPTH = 32
+"""Far deeper than any setting goes; the schema validator gives up on much deeper
+values with an error of its own instead of a location."""
+
+
+def _too_deep(table: Any) -> tuple[list[str | int], str] | None:
+    """Where tables or arrays first go deeper than :data:`MAX_SETTINGS_DEPTH`."""
+    pending: list[tuple[list[str | int], Any]] = [([], table)]
+    while pending:
+        location, value = pending.pop()
+        if len(location) > MAX_SETTINGS_DEPTH:
+            return location, f"nested more than {MAX_SETTINGS_DEPTH} deep"
+        items = value.items() if isinstance(value, dict) else (
+            enumerate(value) if isinstance(value, list) else ())
+        pending.extend(([*location, key], item) for key, item in reversed(list(items)))
+    return None
 
 
 _TYPE_NAMES = {"array": "an array", "object": "a table", "string": "a string",

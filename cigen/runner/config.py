@@ -1,8 +1,9 @@
 """GitLab Runner ``config.toml`` files, with the line of every setting.
 
 Values come from :mod:`tomllib` (the standard library's TOML parser), which
-keeps no positions; the line of each key comes from
-:mod:`cigen.source.toml_positions`.
+keeps no positions; where each key and value is written comes from
+:mod:`cigen.source.toml_positions`. What GitLab Runner would refuse to load
+(invalid TOML, an integer past 64 bits) is a :class:`LoadError`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from typing import Any
 
 from cigen.source.positions import Span
 from cigen.source.text import LoadError, Problem, SourceText
-from cigen.source.toml_positions import TablePath, key_positions, nearest_span, parse_error
+from cigen.source.toml_positions import (
+    INTEGER_OUT_OF_RANGE,
+    TablePath,
+    TomlError,
+    TomlLayout,
+    read_toml,
+    scan,
+)
 
 RUNNERS_HEADER = re.compile(r"^\s*\[\[\s*runners\s*\]\]", re.M)
 
@@ -55,9 +63,9 @@ class Runner:
         volumes = self.section("docker").get("volumes")
         if not isinstance(volumes, list):
             return []
-        key_span = self.span("docker", "volumes")
-        return [(volume, self.config.find_in_value(key_span, volume))
-                for volume in volumes if isinstance(volume, str)]
+        path = ("runners", self.index, "docker", "volumes")
+        return [(volume, self.config.string_span((*path, index)))
+                for index, volume in enumerate(volumes) if isinstance(volume, str)]
 
     def kubernetes_host_paths(self) -> list[tuple[str, Span]]:
         volumes = self.section("kubernetes").get("volumes")
@@ -75,49 +83,45 @@ class Runner:
 
 
 class RunnerConfig:
-    __slots__ = ("data", "path", "positions", "runners", "source")
+    __slots__ = ("data", "layout", "path", "runners", "source")
 
     path: str
     source: SourceText
     data: dict[str, Any]
-    positions: dict[TablePath, Span]
+    layout: TomlLayout
     runners: list[Runner]
 
     def __init__(self, path: str, source: SourceText, data: dict[str, Any],
-                 positions: dict[TablePath, Span] | None = None,
-                 runners: list[Runner] | None = None) -> None:
+                 layout: TomlLayout | None = None, runners: list[Runner] | None = None) -> None:
         self.path = path
         self.source = source
         self.data = data
-        self.positions = {} if positions is None else positions
+        self.layout = scan(path, source.text) if layout is None else layout
         self.runners = [] if runners is None else runners
 
     def span_of(self, path: TablePath) -> Span:
         """The span of a key, else of its nearest enclosing table, else line 1."""
-        return nearest_span(self.positions, path) or Span(self.path, 1, 1, 1, 1)
+        return self.layout.nearest_span(path) or Span(self.path, 1, 1, 1, 1)
 
-    def find_in_value(self, key_span: Span, text: str) -> Span:
-        """Where ``text`` (an array item) is written, searching from its key's line."""
-        start = self.source.offset(key_span.line, key_span.column)
-        found = self.source.text.find(text, start)
-        if found == -1:
-            return key_span
-        line, column = self.source.position(found)
-        return Span(self.path, line, column, line, column + len(text))
+    def string_span(self, path: TablePath) -> Span:
+        """The text between the quotes of the string at ``path``, else the nearest
+        key's span."""
+        return self.layout.string_span(path) or self.span_of(path)
 
 
 def load_runner_config(source: SourceText) -> RunnerConfig:
     """Parse a runner ``config.toml``; raises :class:`LoadError` on invalid TOML."""
-    import tomllib  # only runner files need it
-
     try:
-        data = tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError as error:
-        position, message = parse_error(error)
-        line, column = position or (1, 1)
-        raise LoadError(Problem("invalid-syntax", f"invalid TOML: {message}",
+        data, layout = read_toml(source.text, source.path)
+    except TomlError as error:
+        line, column = error.position or (1, 1)
+        raise LoadError(Problem("invalid-syntax", f"invalid TOML: {error.message}",
                                 Span(source.path, line, column, line, column))) from None
-    config = RunnerConfig(source.path, source, data, key_positions(source))
+    if layout.out_of_range is not None:
+        line, column = layout.position(layout.out_of_range)
+        raise LoadError(Problem("invalid-syntax", f"invalid TOML: {INTEGER_OUT_OF_RANGE}",
+                                Span(source.path, line, column, line, column)))
+    config = RunnerConfig(source.path, source, data, layout)
     runners = data.get("runners")
     if isinstance(runners, list):
         config.runners = [Runner(index, entry, config) for index, entry in enumerate(runners)

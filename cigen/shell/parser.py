@@ -183,14 +183,318 @@ def tokenize(text: str) -> list[Word | str]:
 _DOUBLE_QUOTE_ESCAPE = re.compile(r'\\([\\"$`])')
 
 
+class ScalarMap(NamedTuple):
+    """A decoded scalar and where each of its characters was written.
+
+    ``starts[i]:ends[i]`` is the source text character ``i`` was read from: one
+    character when it was copied, the whole of an escape, a doubled quote or
+    a folded line break otherwise.
+    """
+
+    value: str
+    starts: list[int]
+    ends: list[int]
+    body: int
+    """Offset where the scalar's own text starts, after any anchor or tag."""
+    indent: int = 0
+    """A block scalar's content indentation."""
+
+
+_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v",
+            "f": "\f", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
+            "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+_PLAIN_START_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# What a plain scalar cannot start with (`-`, `?` and `:` can, before a non-blank).
+_NOT_FIRST = frozenset(",[]{}#&*!|>'\"%@` \t\r\n")
+# Characters the loader does not accept in a plain scalar inside a flow
+# collection (`[a:b]` and `[a?b]` are errors there, `,` and brackets end it).
+_FLOW_INDICATORS = frozenset(",[]{}:?")
+# How many characters of context an edit is checked with, at least, on each side.
+_WINDOW = 16
+# What would end a plain scalar or turn it into a key: `: `, a `:` at a line's
+# end, a ` #` comment.
+_NOT_PLAIN = re.compile(r":(?=[ \t\r\n]|$)|(?:^|(?<=[ \t\r\n]))#")
+
+
+def _skip_properties(text: str, index: int, end: int) -> int:
+    """Index of a scalar's text after the anchor and tag the loader's mark includes."""
+    while index < end and text[index] in "&!":
+        while index < end and text[index] not in " \t\r\n":
+            index += 1
+        while index < end and text[index] in " \t\r\n":
+            index += 1
+    return index
+
+
+class _Units:
+    """Decoded characters with their source runs, and line folding of flow scalars."""
+
+    __slots__ = ("chars", "ends", "starts", "trimmable")
+
+    def __init__(self) -> None:
+        self.chars: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.trimmable: list[bool] = []
+
+    def add(self, char: str, start: int, end: int, trimmable: bool = False) -> None:
+        self.chars.append(char)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.trimmable.append(trimmable)
+
+    def trim(self) -> None:
+        while self.trimmable and self.trimmable[-1]:
+            for column in (self.chars, self.starts, self.ends, self.trimmable):
+                column.pop()
+
+    def result(self, body: int, indent: int = 0) -> ScalarMap:
+        return ScalarMap("".join(self.chars), self.starts, self.ends, body, indent)
+
+
+def _line_break(text: str, index: int) -> int:
+    """Length of the line break at ``index`` (0 when there is none)."""
+    if text.startswith("\r\n", index):
+        return 2
+    return 1 if index < len(text) and text[index] in "\r\n" else 0
+
+
+def _fold(text: str, index: int, end: int, units: _Units, escaped: bool) -> int:
+    """Fold the line break at ``index`` (and the empty lines after it) the way a
+    flow scalar does; returns the index of the next line's first character."""
+    start = index
+    if not escaped:
+        units.trim()
+    breaks = 0
+    while index < end:
+        width = _line_break(text, index)
+        if not width:
+            break
+        breaks += 1
+        index += width
+        while index < end and text[index] in " \t":
+            index += 1
+    # A break escaped with a backslash is dropped; otherwise a single break reads as a
+    # space and each further (empty) line as a newline.
+    if breaks == 1 and not escaped:
+        units.add(" ", start, index)
+    else:
+        for _ in range(breaks - 1):
+            units.add("\n", start, index)
+    return index
+
+
+def _flow_scalar(text: str, body: int, end: int, style: str) -> ScalarMap | None:
+    units = _Units()
+    index = body
+    if style:
+        if text[index:index + 1] != style:
+            return None
+        index += 1
+    if not style and (body == end or _NOT_PLAIN.search(text, body, end) or text[body] in _NOT_FIRST
+                      or (text[body] in "-?:" and text[body + 1:body + 2] in ("", " ", "\t"))):
+        return None  # nothing, a key, a comment, an indicator or blanks rather than text
+    closed = not style
+    while index < end:
+        char = text[index]
+        if _line_break(text, index):
+            index = _fold(text, index, end, units, escaped=False)
+            if not style and index >= end:
+                return None  # a plain scalar never ends with a line break
+        elif style == "'" and char == "'":
+            if text.startswith("''", index):
+                units.add("'", index, index + 2)
+                index += 2
+            else:
+                closed = index + 1 == end
+                break
+        elif style == '"' and char == '"':
+            closed = index + 1 == end
+            break
+        elif style == '"' and char == "\\":
+            following = text[index + 1:index + 2]
+            if _line_break(text, index + 1):
+                index = _fold(text, index + 1, end, units, escaped=True)
+            elif following in _ESCAPES:
+                units.add(_ESCAPES[following], index, index + 2)
+                index += 2
+            elif following in _HEX_ESCAPES:
+                digits = text[index + 2:index + 2 + _HEX_ESCAPES[following]]
+                if len(digits) != _HEX_ESCAPES[following] or \
+                        any(digit not in "0123456789abcdefABCDEF" for digit in digits):
+                    return None
+                units.add(chr(int(digits, 16)), index, index + 2 + len(digits))
+                index += 2 + len(digits)
+            else:
+                return None
+        else:
+            units.add(char, index, index + 1, trimmable=char in " \t")
+            index += 1
+    if not closed:
+        return None
+    if not style:
+        units.trim()
+    return units.result(body)
+
+
+def _block_scalar(text: str, body: int, end: int, known_indent: int = 0) -> ScalarMap | None:
+    """A literal or folded block scalar, following the loader's own algorithm
+    (``known_indent`` stands in for an indentation indicator)."""
+    header_end = text.find("\n", body, end)
+    if header_end == -1:
+        return None
+    header = text[body:header_end].split("#", 1)[0].strip()
+    indicators = header[1:]
+    if any(char.isdigit() for char in indicators) or len(indicators) > 1:
+        return None  # an explicit indentation is measured from the parent; not worth guessing
+    literal = header[0] == "|"
+    chomping = {"-": -1, "+": 1}.get(indicators, 0)
+    units = _Units()
+    leading_break: list[tuple[int, int]] = []
+    trailing_breaks: list[tuple[int, int]] = []
+    leading_blank = False
+    indent = known_indent
+    index = header_end + 1
+
+    def scan_breaks() -> bool:
+        nonlocal index, indent
+        while True:
+            line_start = index
+            stop = min(end, line_start + indent) if indent else end
+            while index < stop and text[index] == " ":
+                index += 1
+            if not indent and index - line_start > max_indent[0]:
+                max_indent[0] = index - line_start
+            if index < end and text[index] == "\t" and (not indent or index - line_start < indent):
+                return False  # the loader rejects a tab where it measures indentation
+            width = _line_break(text, index) if index < end else 0
+            if not width:
+                break
+            trailing_breaks.append((index, index + width))
+            index += width
+        if not indent:
+            indent = max(max_indent[0], 1)
+        return True
+
+    max_indent = [0]
+    if not scan_breaks():
+        return None
+    while index < end and _column(text, index) == indent:
+        trailing_blank = text[index] in " \t"
+        if not literal and leading_break and not leading_blank and not trailing_blank:
+            if not trailing_breaks:
+                units.add(" ", *leading_break[0])
+        else:
+            for start, stop in leading_break:
+                units.add("\n", start, stop)
+        leading_break.clear()
+        for start, stop in trailing_breaks:
+            units.add("\n", start, stop)
+        trailing_breaks.clear()
+        leading_blank = trailing_blank
+        while index < end and not _line_break(text, index):
+            units.add(text[index], index, index + 1)
+            index += 1
+        if index >= end:
+            break
+        width = _line_break(text, index)
+        leading_break.append((index, index + width))
+        index += width
+        if not scan_breaks():
+            return None
+    if index < end and text[index:end].strip():
+        return None
+    if chomping != -1:
+        for start, stop in leading_break:
+            units.add("\n", start, stop)
+    if chomping == 1:
+        for start, stop in trailing_breaks:
+            units.add("\n", start, stop)
+    return units.result(body, indent)
+
+
+def _column(text: str, index: int) -> int:
+    return index - (text.rfind("\n", 0, index) + 1)
+
+
+def map_scalar(text: str, start: int, end: int, style: str,
+               indent: int = 0) -> ScalarMap | None:
+    """Decode the scalar written in ``text[start:end]`` (its loader marks) with the
+    source run of every character, or ``None`` for a form this does not decode.
+    ``indent`` gives a block scalar's indentation instead of detecting it."""
+    body = _skip_properties(text, start, end)
+    if style in ("|", ">"):
+        if text[body:body + 1] != style:
+            return None
+        return _block_scalar(text, body, end, indent)
+    if style not in ("", "'", '"'):
+        return None
+    return _flow_scalar(text, body, end, style)
+
+
+def _plain_safe(in_flow: bool, new: str, at_start: bool) -> bool:
+    """``new`` can go into a plain scalar (``in_flow``: one inside a flow
+    collection) without turning it into another scalar style or ending it (the
+    decoding that follows catches keys and comments)."""
+    if at_start and new[:1] in _PLAIN_START_INDICATORS:
+        return False
+    return not (in_flow and _FLOW_INDICATORS.intersection(new))
+
+
+def _in_flow_collection(text: str, start: int, end: int) -> bool:
+    """Whether the plain scalar at ``text[start:end]`` is inside a flow collection
+    (``[...]``, ``{...}``); ``True`` when that cannot be told."""
+    before = start - 1
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    after = end
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    previous = text[before] if before >= 0 else "\n"
+    if previous in "[{," or text[after:after + 1] in (",", "]", "}"):
+        return True
+    if previous in "-?":
+        return False  # a block entry or key: `- ` is an error inside a flow collection
+    # After a `:` or at a line's start it could be either: ask the parser, from
+    # the top-level entry the scalar belongs to.
+    top = start
+    while top > 0:
+        top = text.rfind("\n", 0, top - 1) + 1
+        if text[top:top + 1] not in ("", " ", "\t", "#", "\n", "\r"):
+            break
+    line_end = text.find("\n", end)
+    fragment = text[top:len(text) if line_end == -1 else line_end]
+    line = text.count("\n", top, start)
+    column = start - (text.rfind("\n", 0, start) + 1)
+    from ruamel.yaml import YAML
+    from ruamel.yaml import events as ev
+
+    depth: list[bool] = []
+    try:
+        for event in YAML(typ="safe").parse(fragment):
+            mark = event.start_mark
+            if isinstance(event, ev.ScalarEvent) and (mark.line, mark.column) == (line, column):
+                return any(depth)
+            if isinstance(event, ev.CollectionStartEvent):
+                depth.append(bool(event.flow_style))
+            elif isinstance(event, ev.CollectionEndEvent) and depth:
+                depth.pop()
+    except Exception:  # a fragment cut short may not parse to its end
+        return True
+    return True
+
+
 class Locator:
     """Maps character offsets inside one script value back to file positions.
 
-    A plain or quoted value on one source line maps by column arithmetic. A
-    literal block (``|``) keeps its lines, so the line is exact and the word is
-    found in that source line. Anything folded (``>``, or a plain or quoted
-    scalar spanning lines) changes only white space, so the n-th occurrence of
-    a word in the value is its n-th occurrence in the source text.
+    The scalar is decoded again from the file with the source run of every
+    character (see :func:`map_scalar`), so a word is found exactly, across
+    escapes, doubled quotes, folded lines and block indentation. Only if that
+    decoding does not give the loaded value (a form it does not know) does it
+    fall back to estimates: column arithmetic on one line, the same source line
+    in a literal block, the n-th occurrence of the word elsewhere. Edits only
+    ever use the exact mapping.
     """
 
     def __init__(self, value: str, span: Span, source: SourceText | None) -> None:
@@ -199,8 +503,33 @@ class Locator:
         self.source = source
         self._raw: str | None = None
         self._raw_start = 0
+        self._map: ScalarMap | None = None
+        self._mapped = False
+        self._flow: bool | None = None
+
+    def scalar_map(self) -> ScalarMap | None:
+        """The exact mapping of the value, or ``None`` if it cannot be trusted."""
+        if not self._mapped:
+            self._mapped = True
+            if self.source is not None:
+                start, end = self._offsets()
+                found = map_scalar(self.source.text, start, end, self.span.style)
+                if found is not None and found.value == self.value:
+                    self._map = found
+        return self._map
+
+    def _offsets(self) -> tuple[int, int]:
+        assert self.source is not None
+        return (self.source.offset(self.span.line, self.span.column),
+                self.source.offset(self.span.end_line, self.span.end_column))
 
     def locate(self, offset: int, word: str) -> Span:
+        mapped = self.scalar_map()
+        if mapped is not None and word and offset >= 0 and offset + len(word) <= len(mapped.value):
+            assert self.source is not None
+            line, column = self.source.position(mapped.starts[offset])
+            end_line, end_column = self.source.position(mapped.ends[offset + len(word) - 1])
+            return Span(self.span.path, line, column, end_line, end_column, self.span.style)
         span = self.span
         block = span.style in ("|", ">")
         if self.source is None or (not block and span.end_line == span.line):
@@ -210,6 +539,147 @@ class Locator:
         if span.style == "|":
             return self._locate_literal(offset, word)
         return self._locate_by_search(offset, word)
+
+    def replace(self, offset: int, length: int, new: str, *, after: bool = False,
+                spanning: bool = False) -> tuple[int, int] | None:
+        """Source offsets to write ``new`` at so that the value's characters
+        ``[offset, offset + length)`` become ``new`` and nothing else changes.
+
+        ``None`` when those characters are not written as themselves (an escape,
+        a folded line break), or when ``new`` written there would read back as
+        something else (a quote, an escape, ``: `` in a plain scalar...). For an
+        insertion (``length`` 0), ``after`` places it right after the character
+        before ``offset`` rather than right before the one at it. With
+        ``spanning`` only the first and last characters must be written as
+        themselves: what lies between (the blanks, continuations or folded
+        lines separating two words) goes with them.
+        """
+        mapped = self.scalar_map()
+        if mapped is None or self.source is None or "\n" in new or "\r" in new:
+            return None
+        value, text = mapped.value, self.source.text
+        if offset < 0 or offset + length > len(value) or (not length and not value):
+            return None
+        starts, ends = mapped.starts, mapped.ends
+        checked = (offset, offset + length - 1) if spanning and length else \
+            range(offset, offset + length)
+        for index in checked:
+            copied = ends[index] == starts[index] + 1 and text[starts[index]] == value[index] \
+                and value[index] not in "\r\n"
+            if not copied or (not spanning and index > offset
+                              and starts[index] != ends[index - 1]):
+                return None
+        if length:
+            start, end = mapped.starts[offset], mapped.ends[offset + length - 1]
+        elif after and offset > 0:
+            start = end = mapped.ends[offset - 1]
+            if text[start - 1] != value[offset - 1]:
+                return None
+        elif not after and offset < len(value):
+            start = end = mapped.starts[offset]
+            if text[start] != value[offset]:
+                return None
+        else:
+            return None
+        if self.span.style == "" and not _plain_safe(self._in_flow(), new,
+                                                      start == mapped.body):
+            return None
+        if (self.span.style == '"' and ('"' in new or "\\" in new)) \
+                or (self.span.style == "'" and "'" in new):
+            return None  # it would end the string or read as an escape
+        return (start, end) if self._reads_back(mapped, offset, length, start, end, new, after) \
+            else None
+
+    def _in_flow(self) -> bool:
+        assert self.source is not None
+        if self._flow is None:
+            self._flow = _in_flow_collection(self.source.text, *self._offsets())
+        return self._flow
+
+    def _reads_back(self, mapped: ScalarMap, offset: int, length: int, start: int, end: int,
+                    new: str, after: bool) -> bool:
+        """Whether the scalar with ``text[start:end]`` (its characters ``[offset,
+        offset + length)``) replaced by ``new`` reads as its value with the same
+        characters replaced.
+
+        New text holds no line break, so it can only change its own line and
+        how that joins its neighbours. A window around the edit is decoded
+        before and after it, in the same style (a quote or a block header
+        stands in for what is left out), and compared: from a letter or digit
+        a little before the edit on the same line, else from the line before,
+        to a letter or digit a little after it, else to the end of the line
+        after. That keeps the check cheap however long the script is.
+        """
+        assert self.source is not None
+        text, style = self.source.text, self.span.style
+        scalar_end = self._offsets()[1]
+        block = style in ("|", ">")
+        first = self._anchor(mapped, range(offset - _WINDOW, max(offset - 4 * _WINDOW, 0) - 1, -1),
+                             start, before=True)
+        # A block's indentation is found on its first line, and its chomping
+        # applies at its end: a window that holds either keeps them as they are.
+        indent = mapped.indent
+        header_end = text.find("\n", mapped.body, scalar_end) + 1 if block else 0
+        if first is not None:
+            prefix = f"{style}+\n" + " " * indent if block else style
+        else:
+            first = text.rfind("\n", 0, max(text.rfind("\n", 0, start), 0)) + 1
+            if block:
+                if first <= header_end:
+                    first, indent = header_end, 0
+                prefix = f"{style}+\n"
+            elif first <= mapped.body:
+                first, prefix = mapped.body, ""
+            else:
+                while text[first] in " \t":
+                    first += 1
+                prefix = style
+        last = self._anchor(mapped, range(offset + length + _WINDOW,
+                                          min(offset + length + 4 * _WINDOW, len(mapped.value))),
+                            end, before=False)
+        if last is None:
+            line_end = text.find("\n", end, scalar_end)
+            last = -1 if line_end == -1 else text.find("\n", line_end + 1, scalar_end)
+            last = scalar_end if last == -1 else last
+        suffix = "" if block or last == scalar_end else style
+        if block and last == scalar_end:
+            chomping = text[mapped.body + 1:mapped.body + 2]
+            prefix = prefix.replace("+", chomping if chomping in ("-", "+") else "", 1)
+        if last - first > 64 * _WINDOW:
+            return False  # lines this long around an edit are not worth decoding each time
+        before_text = prefix + text[first:last] + suffix
+        shift = len(prefix) - first
+        after_text = prefix + text[first:start] + new + text[end:last] + suffix
+        before = map_scalar(before_text, 0, len(before_text), style, indent)
+        edited = map_scalar(after_text, 0, len(after_text), style, indent)
+        if before is None or edited is None:
+            return False
+        if start == end:
+            positions = before.ends if after else before.starts
+            index = positions.index(start + shift) + after if start + shift in positions else -1
+            stop = index
+        else:
+            index = before.starts.index(start + shift) if start + shift in before.starts else -1
+            stop = before.ends.index(end + shift) + 1 if end + shift in before.ends else -1
+        if index < 0 or stop < index:
+            return False
+        return edited.value == before.value[:index] + new + before.value[stop:]
+
+    def _anchor(self, mapped: ScalarMap, indexes: range, edge: int, *, before: bool) -> int | None:
+        """Source offset of a window boundary: just before (or after) a letter or
+        digit written as itself on the same line as ``edge``, among ``indexes``."""
+        assert self.source is not None
+        text = self.source.text
+        for index in indexes:
+            at = mapped.starts[index]
+            if mapped.ends[index] != at + 1 or not text[at].isalnum() \
+                    or text[at] != mapped.value[index]:
+                continue
+            low, high = (at, edge) if before else (edge, at)
+            if text.find("\n", low, high) != -1:
+                return None
+            return at if before else at + 1
+        return None
 
     def _found(self, line: int, column: int, word: str) -> Span:
         return Span(self.span.path, line, column, line, column + len(word), self.span.style)
@@ -400,23 +870,94 @@ def parse_sections(sections: Iterable[tuple[str, str, Span]],
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-def expand(text: str, variables: Callable[[str], str | None], depth: int = 0) -> str:
+MAX_EXPANDED_LENGTH = 10 * 1024 * 1024
+"""GitLab stops expanding a variable once the expansion adds 10 MiB; beyond that
+cigen treats the variable as unknown rather than build the text."""
+MAX_EXPANSION_DEPTH = 64
+"""Variables that name variables that name variables...: deeper than this is unknown."""
+
+Expansions = dict[str, str | None]
+"""Variables expanded so far for one lookup function; ``None`` for those that cannot be."""
+
+
+def expand(text: str, variables: Callable[[str], str | None],
+           expansions: Expansions | None = None) -> str:
     """Replace plain ``$VAR``/``${VAR}`` with known values; unknown ones stay as written.
 
     ``${VAR:-x}``, ``${VAR//a/b}`` and command substitutions are left alone: they
-    transform the value, and rules treat them as opaque.
+    transform the value, and rules treat them as opaque. A variable whose value
+    refers back to itself, nests deeper than :data:`MAX_EXPANSION_DEPTH` or grows
+    past :data:`MAX_EXPANDED_LENGTH` cannot be expanded, and neither can any text
+    that uses it: that text is returned as written. ``expansions`` keeps the
+    values expanded so far, for callers that expand many texts with the same
+    ``variables``.
     """
-    if depth > 8 or "$" not in text:
+    if "$" not in text:
         return text
+    expanded = _Expander(variables, {} if expansions is None else expansions).text(text)
+    return text if expanded is None else expanded
 
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        value = variables(name)
-        if value is None:
-            return match.group(0)
-        return expand(value, variables, depth + 1)
 
-    return VARIABLE.sub(replace, text)
+class _Undefined:
+    __slots__ = ()
+
+
+_UNDEFINED = _Undefined()
+
+
+class _Expander:
+    __slots__ = ("active", "expansions", "variables")
+
+    def __init__(self, variables: Callable[[str], str | None], expansions: Expansions) -> None:
+        self.variables = variables
+        self.expansions = expansions
+        self.active: list[str] = []
+
+    def value(self, name: str) -> str | _Undefined | None:
+        """The expanded value; ``None`` when it cannot be expanded."""
+        if name in self.expansions:
+            return self.expansions[name]
+        if name in self.active:
+            # Every variable on the cycle fails, whichever one was asked for first.
+            for member in self.active[self.active.index(name):]:
+                self.expansions[member] = None
+            return None
+        raw = self.variables(name)
+        if raw is None:
+            return _UNDEFINED
+        if len(self.active) >= MAX_EXPANSION_DEPTH:
+            self.expansions[name] = None
+            return None
+        self.active.append(name)
+        try:
+            result = self.text(raw)
+        finally:
+            self.active.pop()
+        return self.expansions.setdefault(name, result)
+
+    def text(self, text: str) -> str | None:
+        """``text`` expanded; ``None`` when some variable in it cannot be, or it
+        would exceed the length limit."""
+        if "$" not in text:
+            return text
+        pieces: list[str] = []
+        size = 0
+        end = 0
+        for match in VARIABLE.finditer(text):
+            value = self.value(match.group(1) or match.group(2))
+            if value is None:
+                return None
+            literal = text[end:match.start()]
+            piece = match.group(0) if isinstance(value, _Undefined) else value
+            size += len(literal) + len(piece)
+            if size > MAX_EXPANDED_LENGTH:
+                return None
+            pieces += (literal, piece)
+            end = match.end()
+        if size + len(text) - end > MAX_EXPANDED_LENGTH:
+            return None
+        pieces.append(text[end:])
+        return "".join(pieces)
 
 
 def _substitution_end(text: str, index: int) -> int:

@@ -2,24 +2,27 @@
 
 This module owns the step from checked text (:mod:`cigen.source.text`) to
 :mod:`cigen.source.positions` values. It builds the values from libyaml's
-event stream (ruamel.yaml's C parser) with an explicit stack instead of
-ruamel's recursive composer: the composer recurses once per nesting
-level and crashes the interpreter on absurdly nested input, and libyaml's
+event stream (libyaml, the parser inside GitLab's Ruby, through PyYAML) with
+an explicit stack instead of a recursive composer: a composer recurses once
+per nesting level and crashes the interpreter on absurdly nested input, and libyaml's
 scanner slows down quadratically on deep flow nesting, so the depth limit must
 stop the parse as soon as it is crossed. Building from events also lets the
 loader apply YAML 1.1 scalar typing (what GitLab's Ruby parser uses), merge
 keys, ``!reference`` tags and duplicate-key detection in one pass, and count
 the size an alias-laden document would expand to (the "billion laughs" guard).
+It also finds the comments of a YAML text from the scanner's tokens
+(:func:`yaml_comments`), so that no ``#`` inside a scalar is taken for one.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from cigen.source.positions import Reference, Span, YMap, YSeq
-from cigen.source.text import LoadError, Problem, SourceText
+from cigen.source.text import LoadError, Problem, SourceText, strip_line_breaks
 
 MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 500_000
@@ -67,17 +70,40 @@ def _plain_scalar(text: str) -> Any:
         return text
     if _INT.match(text):
         digits = text.replace("_", "")
-        sign = -1 if digits.startswith("-") else 1
         body = digits.lstrip("+-")
-        if len(body) > 1 and body[0] == "0" and body[1] not in "xb":
-            return sign * int(body, 8)
-        return sign * int(body, 0)
+        octal = len(body) > 1 and body[0] == "0" and body[1] not in "xb"
+        number = _integer(body, 8 if octal else 0)
+        if number is None:
+            return text
+        return -number if digits.startswith("-") else number
     if _FLOAT.match(text) and text not in (".", "-.", "+."):
+        if text.lstrip("+-").lower() in (".inf", ".nan"):  # Python spells them inf, nan
+            return float(text.replace(".", "", 1))
         try:
             return float(text.replace("_", ""))
         except ValueError:
             return text
     return text
+
+
+def _integer(digits: str, base: int) -> int | None:
+    """``int(digits, base)``, or ``None`` where Psych keeps the text as a string.
+
+    Psych reads an integer with Ruby's ``Integer()``, which rejects a prefix without
+    digits (``0x_``, ``0b_``): the scalar stays a string. Ruby has no size limit;
+    Python refuses to read or print more than ``sys.get_int_max_str_digits()``
+    decimal digits, and GitLab only ever uses such a number as text, so a number
+    that long stays a string too.
+    """
+    try:
+        number = int(digits, base)
+    except ValueError:
+        return None
+    limit = sys.get_int_max_str_digits()
+    # A number of n bits has at most n * log10(2) + 1 decimal digits.
+    if limit and number.bit_length() * 0.30103 + 1 >= limit:
+        return None
+    return number
 
 
 def _scalar_value(value: str, tag: str | None, plain: bool) -> Any:
@@ -86,10 +112,8 @@ def _scalar_value(value: str, tag: str | None, plain: bool) -> Any:
     if tag == _STR_TAG or tag == "!!str":
         return value
     if tag.endswith(":int"):
-        try:
-            return int(value.replace("_", ""), 0)
-        except ValueError:
-            return value
+        number = _integer(value.replace("_", ""), 0)
+        return value if number is None else number
     if tag.endswith(":bool"):
         return _BOOL_TRUE.match(value) is not None
     if tag.endswith(":null"):
@@ -139,27 +163,101 @@ def _too_deep(span: Span) -> LoadError:
                              f"nesting deeper than GitLab's limit of {MAX_DEPTH} levels", span))
 
 
-def _load_error(path: str, error: Exception) -> LoadError:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line = mark.line + 1 if mark is not None else 1
-    column = mark.column + 1 if mark is not None else 1
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+def _load_error(source: SourceText, error: Exception) -> LoadError:
+    line, column = _error_position(source, error)
+    problem = getattr(error, "problem", None) or str(error).partition("\n")[0]
+    if "maximum nesting depth" in problem:
+        # libyaml's own guard (1000 levels) can fire while scanning ahead, before the
+        # events that cross GitLab's far lower limit arrive: the same problem.
+        return _too_deep(Span(source.path, line, column, line, column))
     context = getattr(error, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    return LoadError(Problem("invalid-syntax", message, Span(path, line, column, line, column)))
+    return LoadError(Problem("invalid-syntax", message,
+                             Span(source.path, line, column, line, column)))
+
+
+def _error_position(source: SourceText, error: Exception) -> tuple[int, int]:
+    """Where a scanner, parser or reader error is, on a line the file has."""
+    text = source.text
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    offset: int | None = getattr(mark, "index", None)
+    position = getattr(error, "position", None)  # a reader error: a UTF-8 byte offset
+    if offset is None and mark is None and isinstance(position, int):
+        offset = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+    if offset is None:
+        if mark is None:
+            return 1, 1
+        offset = source.offset(mark.line + 1, mark.column + 1)
+    if not strip_line_breaks(text[offset:]):
+        # At the end of the input, which libyaml places on a line after the last one:
+        # point after the last thing written instead.
+        offset = len(strip_line_breaks(text))
+    return source.position(offset)
 
 
 def _event_source(text: str) -> Callable[[], Any]:
-    """A function returning the next parse event: libyaml's parser when the C
-    extension is installed (ten times faster), ruamel's pure-Python one otherwise."""
-    try:
-        from _ruamel_yaml import CParser
-    except ImportError:  # pragma: no cover - only without ruamel.yaml.clib
-        from ruamel.yaml import YAML
+    """A function returning the next parse event, from libyaml through PyYAML.
 
-        events = YAML(typ="safe", pure=True).parse(text)
+    GitLab reads YAML with Ruby's Psych, which is libyaml; PyYAML's wheels carry
+    libyaml too (0.2.5 and later), so what libyaml accepts, cigen accepts, with
+    libyaml's own positions and errors. (The libyaml inside ruamel.yaml.clib is
+    0.1.7, which rejects `[docker:dind]`.) Without the compiled extension,
+    PyYAML's pure-Python parser follows the same grammar, about ten times slower.
+    """
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # pragma: no cover - only where PyYAML was built without libyaml
+        import yaml
+
+        events = yaml.parse(text, Loader=yaml.SafeLoader)
         return lambda: next(events)
     return CParser(text).get_event  # type: ignore[no-any-return]
+
+
+_COMMENT = re.compile("#[^\r\n\x85\u2028\u2029]*")
+# libyaml reads a comment after a block scalar's indicators as part of its token.
+_BLOCK_HEADER_COMMENT = re.compile("[|>][-+0-9]*[ \t]+(#[^\r\n\x85\u2028\u2029]*)")
+
+
+def _token_source(text: str) -> Callable[[], Any]:
+    """A function returning the next scanner token (``None`` after the last)."""
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # pragma: no cover - only where PyYAML was built without libyaml
+        import yaml
+
+        tokens = yaml.scan(text, Loader=yaml.SafeLoader)
+        return lambda: next(tokens, None)
+    return CParser(text).get_token  # type: ignore[no-any-return]
+
+
+def yaml_comments(text: str) -> list[tuple[int, int]]:
+    """The start and end offset of every comment in a YAML text, in order.
+
+    A comment is what libyaml's scanner skips between two tokens (or after a
+    block scalar's indicators); a ``#`` inside a scalar, a tag or a directive is
+    not one. Where the text is not valid YAML, only the comments before the error
+    are listed: past it, nothing is known to be a comment.
+    """
+    from yaml.error import YAMLError
+    from yaml.tokens import ScalarToken
+
+    comments: list[tuple[int, int]] = []
+    scanned = 0
+    next_token = _token_source(text)
+    try:
+        while (token := next_token()) is not None:
+            start, end = token.start_mark.index, token.end_mark.index
+            if start > scanned:
+                comments.extend(found.span() for found in _COMMENT.finditer(text, scanned, start))
+            if isinstance(token, ScalarToken) and token.style in ("|", ">"):
+                header = _BLOCK_HEADER_COMMENT.match(text, start, end)
+                if header is not None:
+                    comments.append(header.span(1))
+            scanned = max(scanned, end)
+    except YAMLError:
+        pass
+    return comments
 
 
 def parse_yaml(source: SourceText) -> LoadedYaml:
@@ -169,8 +267,8 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     (syntax, depth, expansion size, unknown alias, too many documents).
     Recoverable problems (duplicate keys) are listed on the result.
     """
-    from ruamel.yaml import events as ev
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from yaml import events as ev
+    from yaml.error import MarkedYAMLError, YAMLError
 
     path = source.path
     problems: list[Problem] = []
@@ -204,8 +302,7 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                 span = new_tuple(Span, (path, start.line + 1, start.column + 1, end.line + 1,
                                         end.column + 1, style))
                 text = event.value
-                # `ctag`, not the `tag` property: the property costs a call per value.
-                tag = None if event.ctag is None else str(event.ctag)
+                tag = event.tag
                 if tag == "!reference":
                     raise LoadError(Problem("invalid-syntax",
                                             "!reference needs a sequence: !reference [job, key]",
@@ -231,8 +328,7 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
                 if len(stack) >= MAX_DEPTH:
                     raise _too_deep(_span(path, event.start_mark, event.end_mark))
                 expanded += 1
-                frame = _Frame(kind is mapping_start, event.anchor,
-                               None if event.ctag is None else str(event.ctag), event.start_mark,
+                frame = _Frame(kind is mapping_start, event.anchor, event.tag, event.start_mark,
                                expanded)
                 stack.append(frame)
             elif kind in collection_end:
@@ -290,9 +386,9 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     except LoadError:
         raise
     except MarkedYAMLError as error:
-        raise _load_error(path, error) from None
+        raise _load_error(source, error) from None
     except YAMLError as error:
-        raise _load_error(path, error) from None
+        raise _load_error(source, error) from None
 
     if not documents:
         data: Any = None

@@ -5,7 +5,8 @@ request widget and the diff when a job publishes it as
 ``artifacts: reports: codequality``. Severities map as error → ``critical``
 (the pipeline is broken or exposes the runner host), warning → ``minor`` and
 info → ``info``; ``major`` and ``blocker`` are left unused so that cigen's three
-levels stay three distinct levels in GitLab's ordering.
+levels stay three distinct levels in GitLab's ordering. Text keeps what the
+checked file wrote, as in ``--format json``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from cigen.lint.engine import LintReport
 from cigen.lint.findings import Severity
+from cigen.lint.report.escaping import json_text
 from cigen.lint.report.fingerprints import fingerprints
 from cigen.lint.report.locations import report_path
 from cigen.lint.report.text import describe
@@ -33,11 +35,11 @@ def render(report: LintReport, options: RenderOptions) -> str:
             "type": "issue",
             "engine_name": "cigen",
             "check_name": finding.rule,
-            "description": f"{finding.code} {describe(finding)}",
+            "description": json_text(f"{finding.code} {describe(finding)}"),
             "severity": SEVERITIES[finding.severity],
             "fingerprint": fingerprint,
             "location": {
-                "path": report_path(finding.span.path),
+                "path": json_text(report_path(finding.span.path)),
                 "lines": {"begin": finding.span.line, "end": finding.span.end_line},
             },
         })

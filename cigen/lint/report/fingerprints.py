@@ -32,5 +32,8 @@ def fingerprints(findings: Sequence[Finding]) -> list[str]:
                               ",".join(finding.jobs), finding.snippet))
         index = occurrences[identity]
         occurrences[identity] += 1
-        result.append(hashlib.sha256(f"{identity}\0{index}".encode()).hexdigest())
+        # A path that is not UTF-8 holds lone surrogates; surrogatepass hashes them too
+        # and encodes every other string exactly as plain UTF-8 does.
+        key = f"{identity}\0{index}".encode("utf-8", "surrogatepass")
+        result.append(hashlib.sha256(key).hexdigest())
     return result

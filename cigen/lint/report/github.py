@@ -2,7 +2,11 @@
 
 One ``::error``/``::warning``/``::notice`` line per finding, with the file,
 the region and ``CODE rule`` as the title. Values are escaped as the runner
-expects, so a message with ``%``, ``:``, ``,`` or a line break arrives intact.
+expects, so a message with ``%``, ``:`` or ``,`` arrives intact. Text from the
+checked files first goes through
+:func:`~cigen.lint.report.escaping.visible`: a line break or a control
+character in a job name or path is shown as ``\\n`` or ``\\x1b``, so it can
+neither start a workflow command of its own nor colour the job log.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from cigen.lint.engine import LintReport
 from cigen.lint.findings import Severity
+from cigen.lint.report.escaping import visible
 from cigen.lint.report.locations import report_path
 from cigen.lint.report.text import describe
 
@@ -21,7 +26,8 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # visible() leaves no line break behind, so only "%" still needs the runner's escape.
+    return visible(text).replace("%", "%25")
 
 
 def _escape_property(text: str) -> str:

@@ -2,7 +2,9 @@
 
 ``{"version": 1, "findings": [{"code", "rule", "severity", "message", "path",
 "line", "column", "end_line", "end_column", "jobs", "fixable"}]}``, sorted by
-path and line; ``path`` is as given on the command line.
+path and line; ``path`` is as given on the command line. Strings keep the
+exact text, control characters included (JSON escapes them), except lone
+surrogates from a file name that is not UTF-8, which no UTF-8 reader accepts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from typing import TYPE_CHECKING
 
 from cigen.lint.engine import LintReport
+from cigen.lint.report.escaping import json_text
 
 if TYPE_CHECKING:
     from cigen.lint.report import RenderOptions
@@ -24,13 +27,13 @@ def render(report: LintReport, options: RenderOptions) -> str:
             "code": finding.code,
             "rule": finding.rule,
             "severity": str(finding.severity),
-            "message": finding.message,
-            "path": finding.span.path,
+            "message": json_text(finding.message),
+            "path": json_text(finding.span.path),
             "line": finding.span.line,
             "column": finding.span.column,
             "end_line": finding.span.end_line,
             "end_column": finding.span.end_column,
-            "jobs": finding.jobs,
+            "jobs": [json_text(job) for job in finding.jobs],
             "fixable": finding.fixable,
         }
         for finding in report.findings

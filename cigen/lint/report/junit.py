@@ -7,6 +7,13 @@ agrees with the job's exit code; the findings below it are listed in the
 case's ``<system-out>`` and the case passes. A file without findings is one
 passing ``lint`` case, so the widget counts every checked file.
 
+Paths in attributes keep what the file system holds, except the characters
+XML 1.0 cannot carry at all (see :func:`~cigen.lint.report.escaping.xml_text`),
+so the widget can still link a case to its file; controls and bidirectional
+marks XML does allow are written as character references, so the document
+printed to a terminal or a job log cannot drive it. The messages are the lines
+of ``--format text``, escaped for display in the same way.
+
 Written with the standard library's ElementTree: the document is three element
 types deep, and a JUnit library would be a runtime dependency of every
 installation (pre-commit hooks included) for one optional format.
@@ -20,6 +27,7 @@ from xml.etree import ElementTree
 
 from cigen.lint.engine import LintReport
 from cigen.lint.findings import Finding
+from cigen.lint.report.escaping import visible, xml_references, xml_text
 from cigen.lint.report.locations import report_path
 from cigen.lint.report.text import format_finding
 
@@ -37,8 +45,9 @@ def _file_order(report: LintReport) -> list[str]:
 
 
 def _case(suite: ElementTree.Element, path: str, name: str) -> ElementTree.Element:
+    shown = xml_text(path)
     return ElementTree.SubElement(suite, "testcase",
-                                  {"classname": path, "name": name, "file": path, "time": "0"})
+                                  {"classname": shown, "name": name, "file": shown, "time": "0"})
 
 
 def render(report: LintReport, options: RenderOptions) -> str:
@@ -49,7 +58,7 @@ def render(report: LintReport, options: RenderOptions) -> str:
     root = ElementTree.Element("testsuites", {"name": "cigen lint"})
     total_cases = total_failures = 0
     for path in _file_order(report):
-        suite = ElementTree.SubElement(root, "testsuite", {"name": path})
+        suite = ElementTree.SubElement(root, "testsuite", {"name": xml_text(path)})
         cases = by_file.get(path, {})
         failures = 0
         for name in sorted(cases):
@@ -62,7 +71,8 @@ def render(report: LintReport, options: RenderOptions) -> str:
                 message = (failing[0].message if count == 1
                            else f"{count} findings of {failing[0].rule}")
                 failure = ElementTree.SubElement(
-                    case, "failure", {"type": str(failing[0].severity), "message": message})
+                    case, "failure",
+                    {"type": str(failing[0].severity), "message": visible(message)})
                 failure.text = "\n".join(format_finding(finding, False) for finding in failing)
             if passing:
                 output = ElementTree.SubElement(case, "system-out")
@@ -77,5 +87,5 @@ def render(report: LintReport, options: RenderOptions) -> str:
     root.attrib.update({"tests": str(total_cases), "failures": str(total_failures),
                         "errors": "0", "time": "0"})
     ElementTree.indent(root)
-    body = ElementTree.tostring(root, encoding="unicode")
+    body = xml_references(ElementTree.tostring(root, encoding="unicode"))
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote_from_bytes
 
 from cigen.lint.engine import STDIN
 
@@ -30,8 +30,12 @@ def report_path(path: str) -> str:
 
 
 def report_uri(path: str) -> str:
-    """A URI reference for ``path``: relative where :func:`report_path` is, else ``file:``."""
+    """A URI reference for ``path``: relative where :func:`report_path` is, else ``file:``.
+
+    The URI percent-encodes the file name's bytes, so a name that is not UTF-8
+    (lone surrogates in Python) or holds control characters is named exactly.
+    """
     shown = report_path(path)
     if os.path.isabs(shown):
         return Path(shown).as_uri()
-    return quote(shown, safe="/")
+    return quote_from_bytes(os.fsencode(shown), safe="/")

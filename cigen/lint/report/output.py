@@ -9,6 +9,7 @@ run leaves the previous report untouched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 
@@ -24,6 +25,11 @@ def write_atomically(path: str, text: str) -> None:
     import tempfile  # only with --output: it and shutil slow down every plain run
 
     directory = os.path.dirname(os.path.abspath(path))
+    # `-o reports/cigen.json` in a fresh CI checkout: the folder is the report's to make.
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except FileExistsError:  # a regular file where a folder of the path should be
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
     try:
         mode = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
@@ -46,6 +52,16 @@ def write_atomically(path: str, text: str) -> None:
 def write_report(text: str, destination: str | None) -> None:
     """Print ``text``, or write it to ``destination`` when one is given."""
     if destination is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:
+            # An output encoding that cannot show a job name or path (PYTHONIOENCODING=ascii,
+            # a Windows code page): show those characters as escapes instead of failing.
+            # The whole text is encoded before anything is written, so nothing is repeated.
+            reconfigure = getattr(sys.stdout, "reconfigure", None)
+            if reconfigure is None:
+                raise
+            reconfigure(errors="backslashreplace")
+            sys.stdout.write(text)
     else:
         write_atomically(destination, text)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cigen import __version__
 from cigen.lint.engine import LintReport
 from cigen.lint.findings import Severity
+from cigen.lint.report.escaping import json_text
 from cigen.lint.report.fingerprints import SCHEME, fingerprints
 from cigen.lint.report.locations import report_uri
 from cigen.lint.report.text import describe
@@ -68,7 +69,7 @@ def render(report: LintReport, options: RenderOptions) -> str:
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
             "level": LEVELS[finding.severity],
-            "message": {"text": describe(finding)},
+            "message": {"text": json_text(describe(finding))},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": {"uri": report_uri(span.path)},
@@ -81,7 +82,7 @@ def render(report: LintReport, options: RenderOptions) -> str:
                 },
             }],
             "partialFingerprints": {SCHEME: fingerprint},
-            "properties": {"jobs": finding.jobs},
+            "properties": {"jobs": [json_text(job) for job in finding.jobs]},
         })
     log = {
         "$schema": SCHEMA_URI,

@@ -2,6 +2,9 @@
 
 The summary counts findings by severity and, when any can be fixed
 automatically, how many; colour is applied only when the caller asks for it.
+Paths, job names and messages are shown through
+:func:`~cigen.lint.report.escaping.visible`: a checked file must not be able
+to drive the terminal or split one finding over several lines.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from cigen.lint.engine import LintReport
 from cigen.lint.findings import Finding, Severity
+from cigen.lint.report.escaping import visible
 
 if TYPE_CHECKING:
     from cigen.lint.report import RenderOptions
@@ -38,19 +42,23 @@ def describe(finding: Finding) -> str:
 
 def format_finding(finding: Finding, colour: bool) -> str:
     span = finding.span
-    location = f"{span.path}:{span.line}:{span.column}:"
+    location = f"{visible(span.path)}:{span.line}:{span.column}:"
     code = f"{finding.code} {finding.rule}"
     if colour:
         location = f"{_BOLD}{location}{_RESET}"
         code = f"{_COLOURS[finding.severity]}{code}{_RESET}"
-    return f"{location} {code} {describe(finding)}"
+    return f"{location} {code} {visible(describe(finding))}"
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' if count != 1 else ''}"
 
 
 def summary(report: LintReport) -> str:
-    files = len(report.files)
-    checked = f"{files} file{'s' if files != 1 else ''}"
     if not report.findings:
-        return f"No problems found in {checked}."
+        return f"No problems found in {_files(len(report.files))}."
+    # The files the findings are in, which includes reach: not the files named.
+    with_findings = _files(len({finding.span.path for finding in report.findings}))
     parts = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         count = report.count(severity)
@@ -58,7 +66,8 @@ def summary(report: LintReport) -> str:
             name = str(severity) if severity is Severity.INFO or count == 1 else f"{severity}s"
             parts.append(f"{count} {name}")
     total = len(report.findings)
-    line = f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)}) in {checked}"
+    line = (f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)}) "
+            f"in {with_findings}")
     fixable = sum(1 for finding in report.findings if finding.fixable)
     if fixable:
         line += f"; {fixable} fixable with --fix"

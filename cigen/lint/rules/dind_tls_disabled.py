@@ -51,7 +51,7 @@ import re
 from collections.abc import Iterator
 
 from cigen.lint.findings import Severity
-from cigen.lint.fix import Fix, fix_of, replace_exact, replace_in_span
+from cigen.lint.fix import Fix, fix_of, replace_exact, value_edit
 from cigen.lint.rules import Hit, PipelineContext
 from cigen.source.positions import Span
 from cigen.source.text import SourceText
@@ -84,9 +84,11 @@ def check(context: PipelineContext) -> Iterator[Hit]:
         host = facts.job.variables.get("DOCKER_HOST")
         if host is not None and PLAIN_PORT.match(facts.expand(host.value).strip()):
             span = host.span or facts.span
-            source = sources.get(span.path)
+            port = re.search(r":2375/?$", host.value.rstrip())
             fix = fix_of("use port 2376 with TLS", False,
-                         replace_in_span(source, span, ":2375", ":2376") if source else None)
+                         value_edit(sources.get(span.path), host.span, host.value,
+                                    port.start(), port.start() + len(":2375"), ":2376")
+                         if port else None)
             yield Hit(span, f"DOCKER_HOST `{host.value}` talks to dind over plain TCP on port "
                       "2375; use tcp://docker:2376 with TLS", [facts.name], fix)
 

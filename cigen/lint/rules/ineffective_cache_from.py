@@ -91,8 +91,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             word, value = sources[0]
             span = build.command.locate(word)
             fix = fix_of("write inline cache metadata", False,
-                         insert_at(context.pipeline.sources.get(span.path), span, word.raw,
-                                   " --build-arg BUILDKIT_INLINE_CACHE=1", after=True))
+                         insert_at(build.command, word, " --build-arg BUILDKIT_INLINE_CACHE=1",
+                                   after=True))
             yield Hit(span,
                       f"--cache-from `{value}` never hits under BuildKit: the image carries no "
                       "cache metadata (add --build-arg BUILDKIT_INLINE_CACHE=1, or use "

@@ -79,10 +79,10 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             yield Hit(build.command.span,
                       f"`{' '.join(build.command.argv[:3 if build.buildx else 2])}` on {where} "
                       "has no --cache-from: every layer is rebuilt in every pipeline",
-                      [facts.name], _cache_fix(context, build))
+                      [facts.name], _cache_fix(build))
 
 
-def _cache_fix(context: PipelineContext, build: DockerBuild) -> Fix | None:
+def _cache_fix(build: DockerBuild) -> Fix | None:
     tags = option_values(build.arguments, "-t", "--tag")
     if not tags:
         return None
@@ -91,7 +91,6 @@ def _cache_fix(context: PipelineContext, build: DockerBuild) -> Fix | None:
     if [word.text for word in docker_arguments(build.command)[:1]] == ["image"]:
         return None
     writes = "--cache-to type=inline" if build.buildx else "--build-arg BUILDKIT_INLINE_CACHE=1"
-    span = build.command.locate(subcommand)
     return fix_of("build from the previous image's inline cache", False,
-                  insert_at(context.pipeline.sources.get(span.path), span, subcommand.raw,
-                            f" --cache-from {image} {writes}", after=True))
+                  insert_at(build.command, subcommand, f" --cache-from {image} {writes}",
+                            after=True))

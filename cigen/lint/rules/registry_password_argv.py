@@ -39,10 +39,9 @@ from collections.abc import Iterator
 
 from cigen.jobs.arguments import docker_arguments, options
 from cigen.lint.findings import Severity
-from cigen.lint.fix import Edit, Fix, fix_of, insert_at, word_edit
+from cigen.lint.fix import Fix, fix_of, insert_at, word_edit, words_edit
 from cigen.lint.rules import Hit, PipelineContext
 from cigen.shell.parser import Command, Word
-from cigen.source.text import SourceText
 
 CODE = "CG109"
 NAME = "registry-password-argv"
@@ -75,17 +74,15 @@ def check(context: PipelineContext) -> Iterator[Hit]:
                 continue
             for option, value, _ in options(arguments, "-p", "--password"):
                 tool = command.name.rsplit("/", 1)[-1]
-                source = context.pipeline.sources.get(command.span.path)
                 yield Hit(command.locate(option),
                           f"`{tool} login` takes the password on the command line, where "
                           "the process list and shell history show it; pipe it to "
                           "--password-stdin", [facts.name],
-                          _stdin_fix(command, option, value, source))
+                          _stdin_fix(command, option, value))
                 break
 
 
-def _stdin_fix(command: Command, option: Word, value: Word,
-               source: SourceText | None) -> Fix | None:
+def _stdin_fix(command: Command, option: Word, value: Word) -> Fix | None:
     if command.piped_from or command.start != command.first:
         return None
     if value is not option:
@@ -95,16 +92,9 @@ def _stdin_fix(command: Command, option: Word, value: Word,
     else:
         written = option.raw[len("-p"):]
     quoted = written if written[:1] in ("'", '"') else f'"{written}"'
-    start = command.span
-    pipe = insert_at(source, start, command.first.raw, f"echo {quoted} | ", after=False)
+    pipe = insert_at(command, command.first, f"echo {quoted} | ", after=False)
     if value is option:
-        flag = word_edit(source, command.locate(option), option.raw, "--password-stdin")
+        flag = word_edit(command, option, "--password-stdin")
     else:
-        flag_start = word_edit(source, command.locate(option), option.raw, "--password-stdin")
-        value_end = word_edit(source, command.locate(value), value.raw, "")
-        flag = None
-        if flag_start is not None and value_end is not None:
-            gap = source.text[flag_start.end:value_end.start] if source else ""
-            if not gap.strip(" \t\\\n"):
-                flag = Edit(flag_start.path, flag_start.start, value_end.end, "--password-stdin")
+        flag = words_edit(command, option, value, "--password-stdin")
     return fix_of("pipe the password to --password-stdin", True, pipe, flag)

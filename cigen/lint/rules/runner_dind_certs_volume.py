@@ -34,11 +34,13 @@ unauthenticated daemon on port 2375.
 ```
 
 ## Fix safety
-Safe: `"/certs/client"` is added at the front of `volumes`, or a
-`volumes = ["/certs/client"]` line is added below `privileged` when the
-section has no `volumes`. It is an anonymous volume, fresh for each job, so it
-shares nothing between jobs; jobs that do not use dind never see it. No fix
-is offered when the section is written as an inline table or dotted keys.
+Safe: `"/certs/client"` is added at the front of the `volumes` array, however
+it is written, or a `volumes = ["/certs/client"]` line is added below
+`privileged = true` when the section has no `volumes`. It is an anonymous
+volume, fresh for each job, so it shares nothing between jobs; jobs that do
+not use dind never see it. No line is added when `privileged` is written in an
+inline table or as a dotted key, where a new line would land outside the
+docker section.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from cigen.lint.rules import Hit
 
 if TYPE_CHECKING:
     from cigen.runner.config import Runner, RunnerConfig
-    from cigen.source.positions import Span
+    from cigen.source.toml_positions import TablePath
 
 CODE = "CG202"
 NAME = "runner-dind-certs-volume"
@@ -74,37 +76,59 @@ def check_runner(config: RunnerConfig) -> Iterator[Hit]:
         span = runner.span("docker", "volumes" if has_volumes else "privileged")
         yield Hit(span, f"runner {runner.label} is privileged (for dind) but its volumes lack "
                         '"/certs/client": jobs cannot reach dind over TLS',
-                  fix=_add_volume(config, runner, span, has_volumes))
+                  fix=_add_volume(config, runner, has_volumes))
 
 
 CERTS_VOLUME = '"/certs/client"'
-_VOLUMES_LINE = re.compile(r"^(\s*)volumes\s*=\s*\[")
-_PRIVILEGED_LINE = re.compile(r"^(\s*)privileged\s*=\s*true\s*(#.*)?$")
+_LINE_REST = re.compile(r"[ \t]*(?:#[^\r\n]*)?")
 
 
-def _add_volume(config: RunnerConfig, runner: Runner, span: Span, has_volumes: bool
-                ) -> Fix | None:
-    """The volume first in the array, or a new ``volumes`` line below ``privileged``;
-    only where the key is written on its own line of a ``[runners.docker]`` table."""
-    source = config.source
-    line = source.line_text(span.line)
-    start = source.offset(span.line, 1)
+def _add_volume(config: RunnerConfig, runner: Runner, has_volumes: bool) -> Fix | None:
+    """The volume first in the ``volumes`` array as written, or a ``volumes`` line
+    below a ``privileged = true`` line of a ``[runners.docker]`` table."""
+    docker: TablePath = ("runners", runner.index, "docker")
     if has_volumes:
-        if not isinstance(runner.section("docker").get("volumes"), list):
-            return None
-        found = _VOLUMES_LINE.match(line)
-        if found is None:
-            return None
-        rest = line[found.end():].lstrip()
-        separator = "" if rest.startswith("]") else ", " if rest else ","
-        edit = Edit(source.path, start + found.end(), start + found.end(),
-                    CERTS_VOLUME + separator)
+        return _prepend(config, runner, (*docker, "volumes"))
+    return _add_line(config, docker)
+
+
+def _prepend(config: RunnerConfig, runner: Runner, path: TablePath) -> Fix | None:
+    entry = config.layout.entries.get(path)
+    text = config.source.text
+    if (entry is None or not isinstance(runner.section("docker").get("volumes"), list)
+            or text[entry.value_start:entry.value_start + 1] != "["):
+        return None
+    at = entry.value_start + 1
+    first = config.layout.entries.get((*path, 0))
+    if first is None:
+        inserted = CERTS_VOLUME
+    elif "\n" in text[at:first.start]:
+        inserted = CERTS_VOLUME + ","  # the first item keeps its line; the new one ends ``[``'s
     else:
-        content = line.rstrip("\r")
-        found = _PRIVILEGED_LINE.match(content)
-        if found is None:
-            return None
-        newline = "\r\n" if line.endswith("\r") else "\n"
-        end = start + len(content)  # before the line break, whichever it is
-        edit = Edit(source.path, end, end, f"{newline}{found.group(1)}volumes = [{CERTS_VOLUME}]")
+        at, inserted = first.start, CERTS_VOLUME + ", "
+    return fix_of("add the /certs/client volume", True, Edit(config.path, at, at, inserted))
+
+
+def _add_line(config: RunnerConfig, docker: TablePath) -> Fix | None:
+    """Only where ``privileged = true`` is a line of its own under a
+    ``[runners.docker]`` header: elsewhere (an inline table, a dotted key) a new
+    line would not land in the docker section."""
+    layout = config.layout
+    entry = layout.entries.get((*docker, "privileged"))
+    text = config.source.text
+    if entry is None or entry.table != docker or text[entry.start:entry.key_end] != "privileged":
+        return None
+    line_start = text.rfind("\n", 0, entry.start) + 1
+    indent = text[line_start:entry.start]
+    rest = _LINE_REST.match(text, entry.value_end)
+    if indent.strip(" \t") or rest is None:
+        return None
+    end = rest.end()
+    if text.startswith("\r\n", end):
+        newline = "\r\n"
+    elif text.startswith("\n", end) or end == len(text):
+        newline = "\n"
+    else:
+        return None
+    edit = Edit(config.path, end, end, f"{newline}{indent}volumes = [{CERTS_VOLUME}]")
     return fix_of("add the /certs/client volume", True, edit)

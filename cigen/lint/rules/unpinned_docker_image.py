@@ -45,7 +45,7 @@ from collections.abc import Iterator
 
 from cigen.lint import versions
 from cigen.lint.findings import Severity
-from cigen.lint.fix import fix_of, replace_in_span
+from cigen.lint.fix import fix_of, value_edit
 from cigen.lint.rules import Hit, PipelineContext
 
 CODE = "CG110"
@@ -72,7 +72,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
         fix = None
         if source is not None and image.written == image.name:
             fix = fix_of(f"pin to {pinned}", False,
-                         replace_in_span(source, image.span, image.written, pinned))
+                         value_edit(source, image.span, image.written, 0, len(image.written),
+                                    pinned))
         yield Hit(image.span,
                   f"{shown} is not pinned to a Docker version; use docker:<version>-{flavour} "
                   "with the same version for client and dind", jobs, fix)

@@ -28,8 +28,12 @@ build:
 
 ## Fix safety
 Safe: the comment is removed (the whole line when the comment stood alone),
-since it changes nothing cigen reports. Comments naming an unknown rule are
-left for a person: they may be a typo of a rule that should stay silenced.
+since it changes nothing cigen reports. When the directive ends a longer
+comment (`# see docs/ci.md  # cigen: ignore[...]`), only the directive goes
+and the rest of the comment stays. Only real comments are suppressions: the
+same words inside a quoted string or a block scalar are data, and never
+touched. Comments naming an unknown rule are left for a person: they may be a
+typo of a rule that should stay silenced.
 """
 
 from cigen.lint.findings import Severity

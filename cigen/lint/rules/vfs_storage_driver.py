@@ -40,7 +40,7 @@ from collections.abc import Iterator
 
 from cigen.jobs.arguments import option_values
 from cigen.lint.findings import Severity
-from cigen.lint.fix import Fix, fix_of, replace_in_span, word_edit
+from cigen.lint.fix import Fix, fix_of, replace_in_span, value_edit, word_edit
 from cigen.lint.rules import Hit, PipelineContext
 from cigen.shell.parser import Word
 from cigen.source.positions import Span
@@ -60,7 +60,11 @@ def check(context: PipelineContext) -> Iterator[Hit]:
         driver = facts.job.variables.get("DOCKER_DRIVER")
         if driver is not None and driver.value.strip() == "vfs":
             span = driver.span or facts.span
-            yield Hit(span, f"DOCKER_DRIVER: {message}", [facts.name], _overlay(sources, span))
+            start = driver.value.find("vfs")
+            fix = fix_of("use overlay2", True,
+                         value_edit(sources.get(span.path), driver.span, driver.value, start,
+                                    start + len("vfs"), "overlay2"))
+            yield Hit(span, f"DOCKER_DRIVER: {message}", [facts.name], fix)
         for service in facts.services:
             words = [Word(argument, argument, 0) for argument in service.command]
             if any(value == "vfs" for _, value in option_values(words, "--storage-driver", "-s")):
@@ -71,9 +75,10 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             for word, value in option_values(command.words[1:], "--storage-driver", "-s"):
                 if value == "vfs":
                     span = command.locate(word)
+                    start = word.raw.rfind("vfs")
                     fix = fix_of("use overlay2", True,
-                                 word_edit(sources.get(span.path), span, word.raw,
-                                           word.raw.replace("vfs", "overlay2")))
+                                 word_edit(command, word, "overlay2", start, start + len("vfs"))
+                                 if start != -1 else None)
                     yield Hit(span, f"dockerd --storage-driver: {message}", [facts.name], fix)
 
 
