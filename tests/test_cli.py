@@ -207,3 +207,17 @@ def test_summary_counts_the_included_files_findings_are_in(write: Write, cigen: 
     paths = {line.split(":", 1)[0] for line in result.stdout.splitlines()[:-1]}
     assert paths == {".gitlab-ci.yml", "ci/build.yml"}
     assert result.stdout.splitlines()[-1].split(";")[0].endswith(" in 2 files")
+
+
+def test_exclude_also_covers_included_files(write: Write, cigen: Cigen) -> None:
+    write("ci/build.yml", BAD)
+    root = write(".gitlab-ci.yml", INCLUDING_PIPELINE).parent
+    everything = cigen("lint", "--format", "json", ".gitlab-ci.yml", cwd=root)
+    assert {finding["path"] for finding in everything.findings()} == {".gitlab-ci.yml",
+                                                                      "ci/build.yml"}
+    excluded = cigen("lint", "--format", "json", "--exclude", "ci/*", ".", cwd=root)
+    assert {finding["path"] for finding in excluded.findings()} == {".gitlab-ci.yml"}
+    before = (root / "ci" / "build.yml").read_text(encoding="utf-8")
+    fixed = cigen("lint", "--fix", "--exclude", "ci/*", ".gitlab-ci.yml", cwd=root)
+    assert fixed.exit_code == 0, fixed.stdout
+    assert (root / "ci" / "build.yml").read_text(encoding="utf-8") == before

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cigen.gitlab.expressions import UNKNOWN, Value, Verdict, all_of, evaluate
+from cigen.gitlab.inputs import Interpolation, declared_inputs
 from cigen.gitlab.merge import deep_merge, without_keys
 from cigen.source.positions import Span, YMap, YSeq
 from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source
@@ -218,7 +219,8 @@ class IncludeResolver:
         return config
 
     def _load_document(self, source: SourceText, chain: tuple[str, ...],
-                       include_span: Span | None) -> YMap | None:
+                       include_span: Span | None, inputs: Any = None,
+                       inputs_span: Span | None = None) -> YMap | None:
         try:
             loaded = parse_yaml(source)
         except LoadError as error:
@@ -226,7 +228,8 @@ class IncludeResolver:
             return None
         self.result.problems.extend(loaded.problems)
         self.result.needs_resolution |= loaded.needs_resolution
-        data = loaded.data
+        data = self._interpolated(loaded.data, loaded.header, source.path, inputs,
+                                  inputs_span or include_span)
         if data is None:
             if include_span is not None:
                 self.result.problems.append(Problem(
@@ -253,6 +256,26 @@ class IncludeResolver:
             if included is not None:
                 merged = deep_merge(merged, included)
         return deep_merge(merged, without_keys(data, "include"))
+
+    def _interpolated(self, data: Any, header: YMap | None, path: str, inputs: Any,
+                      inputs_span: Span | None) -> Any:
+        """``data`` with its `$[[ inputs.NAME ]]` blocks interpolated (see :mod:`.inputs`)."""
+        if inputs is not None and not isinstance(inputs, YMap):
+            self.result.problems.append(Problem(
+                "input-error", "`inputs:` must be a mapping of input names to values",
+                inputs_span or Span(path, 1, 1, 1, 1)))
+            inputs = None
+        if header is None:
+            if inputs:
+                self.result.problems.append(Problem(
+                    "input-error", f"`{path}` declares no inputs (it has no `spec:` header), "
+                    "but the include gives some", inputs_span or Span(path, 1, 1, 1, 1)))
+            return data
+        declared = declared_inputs(header, path, self.result.problems)
+        # ``inputs_span`` is where the including file gives the values; None for a
+        # file linted on its own, whose required inputs are then unknown, not missing.
+        interpolation = Interpolation(path, declared, inputs, inputs_span, self.result.problems)
+        return interpolation.apply(data)
 
     def _include(self, entry: Any, span: Span, chain: tuple[str, ...],
                  variables: Any = None) -> YMap | None:
@@ -282,7 +305,8 @@ class IncludeResolver:
                 return None
         local = entry.get("local")
         if isinstance(local, str):
-            return self._include_local(local, entry.span_of("local") or span, chain)
+            return self._include_local(local, entry.span_of("local") or span, chain,
+                                       entry.get("inputs"), entry.key_spans.get("inputs"))
         self.result.problems.append(Problem(
             "include-error",
             "unknown include: expected one of local, project, remote, template, component",
@@ -340,7 +364,8 @@ class IncludeResolver:
             f"{kind} include `{target}` is not checked (it needs the network); "
             "jobs and templates it defines are unknown to cigen", span))
 
-    def _include_local(self, pattern: str, span: Span, chain: tuple[str, ...]) -> YMap | None:
+    def _include_local(self, pattern: str, span: Span, chain: tuple[str, ...],
+                       inputs: Any = None, inputs_span: Span | None = None) -> YMap | None:
         relative = pattern.strip().lstrip("/")
         if "\0" in relative:
             shown = pattern.replace("\0", "\\0")
@@ -360,7 +385,7 @@ class IncludeResolver:
             paths = [os.path.join(self.root, relative)]
         merged: YMap | None = None
         for path in paths:
-            included = self._read_local(path, pattern, span, chain)
+            included = self._read_local(path, pattern, span, chain, inputs, inputs_span)
             if included is not None:
                 merged = included if merged is None else deep_merge(merged, included)
         return merged
@@ -394,8 +419,8 @@ class IncludeResolver:
             self._files = sorted(files)
         return self._files
 
-    def _read_local(self, path: str, pattern: str, span: Span,
-                    chain: tuple[str, ...]) -> YMap | None:
+    def _read_local(self, path: str, pattern: str, span: Span, chain: tuple[str, ...],
+                    inputs: Any = None, inputs_span: Span | None = None) -> YMap | None:
         real = os.path.realpath(path)
         if os.path.commonpath([real, self.root]) != self.root:
             self.result.unresolved = True
@@ -419,7 +444,7 @@ class IncludeResolver:
                     f"more than {MAX_INCLUDES} includes; GitLab stops at {MAX_INCLUDES}", span))
             self.result.unresolved = True
             return None
-        if real in self._loaded:
+        if real in self._loaded and inputs is None:
             # Included again: GitLab merges it again, at this later place, so what it
             # defines overrides what the files included in between defined.
             return self._configs.get(real)
@@ -440,11 +465,12 @@ class IncludeResolver:
             self.result.problems.append(Problem(
                 "include-error", f"cannot read local include `{pattern}`: {error}", span))
             return None
-        self._loaded.add(real)
-        self._names[real] = display
-        self.result.files.append(display)
-        self.result.sources[display] = source
-        config = self._load_document(source, (*chain, real), span)
+        if real not in self._loaded:  # not a second inclusion with other inputs
+            self._loaded.add(real)
+            self._names[real] = display
+            self.result.files.append(display)
+            self.result.sources[display] = source
+        config = self._load_document(source, (*chain, real), span, inputs, inputs_span)
         if config is None:
             self.result.unresolved = True
         else:

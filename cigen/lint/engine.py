@@ -281,8 +281,11 @@ class Linter:
         return self.report
 
     def _finished(self, findings: list[Finding]) -> list[Finding]:
-        """The findings per-file ignores leave, each with its source line."""
-        findings = [finding for finding in findings if not self.options.ignored_in_file(finding)]
+        """The findings per-file ignores and excluded files leave, each with its source
+        line. An excluded file reached through an include still feeds the jobs that
+        include it; only what is written in it goes unreported (and unfixed)."""
+        findings = [finding for finding in findings if not self.options.ignored_in_file(finding)
+                    and not (self.options.exclude and self.options.excluded(finding.span.path))]
         for finding in findings:
             source = self.sources.get(finding.span.path)
             if source is not None:

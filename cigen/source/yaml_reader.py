@@ -29,7 +29,7 @@ MAX_EXPANDED_NODES = 500_000
 
 
 class LoadedYaml:
-    __slots__ = ("data", "document_span", "needs_resolution", "problems", "source")
+    __slots__ = ("data", "document_span", "header", "needs_resolution", "problems", "source")
 
     source: SourceText
     data: Any
@@ -40,9 +40,12 @@ class LoadedYaml:
     """It has `!reference` tags or lists inside lists, which resolution rewrites."""
 
     def __init__(self, source: SourceText, data: Any, problems: list[Problem] | None = None,
-                 document_span: Span | None = None, needs_resolution: bool = False) -> None:
+                 document_span: Span | None = None, needs_resolution: bool = False,
+                 header: YMap | None = None) -> None:
         self.source = source
         self.data = data
+        self.header = header
+        """The `spec:` document before the configuration, when the file has one."""
         self.problems = [] if problems is None else problems
         self.document_span = document_span
         self.needs_resolution = needs_resolution
@@ -390,6 +393,7 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     except YAMLError as error:
         raise _load_error(source, error) from None
 
+    header: YMap | None = None
     if not documents:
         data: Any = None
     elif len(documents) == 1:
@@ -397,14 +401,14 @@ def parse_yaml(source: SourceText) -> LoadedYaml:
     else:
         has_header = isinstance(documents[0][0], YMap) and "spec" in documents[0][0]
         if len(documents) == 2 and has_header:
-            data = documents[1][0]  # the `spec:` header only declares inputs
+            header, data = documents[0][0], documents[1][0]
         else:
             raise LoadError(Problem(
                 "invalid-syntax",
                 "more than one YAML document; GitLab accepts one, or a `spec:` header and one",
                 documents[2 if has_header else 1][1]))
     document_span = documents[-1][1] if documents else None
-    return LoadedYaml(source, data, problems, document_span, needs_resolution)
+    return LoadedYaml(source, data, problems, document_span, needs_resolution, header)
 
 
 class _MergeKey:

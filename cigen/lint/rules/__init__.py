@@ -35,6 +35,8 @@ RULE_MODULES = (
     "reference_error",
     "unused_suppression",
     "missing_suppression_reason",
+    "input_error",
+    "input_unset",
     "privileged_dind",
     "docker_socket_mount",
     "dind_tls_disabled",
