@@ -131,3 +131,64 @@ def test_needs_and_stages_from_references_are_flattened(write: Write, cigen: Cig
     lint = cigen("lint", "--format", "json", cwd=root)
     found = {(finding["rule"], finding["line"]) for finding in lint.findings()}
     assert not any(rule in ("undefined-stage", "undefined-need") for rule, _ in found)
+
+
+ORACLE_FILES = {
+    "ci/a.yml": "variables:\n  FROM: a\n",
+    "ci/b.yml": "variables:\n  FROM: b\n",
+    "ci/component.yml": ("spec:\n  inputs:\n    stage:\n      default: test\n    tag:\n---\n"
+                         '"build-$[[ inputs.stage ]]":\n  stage: $[[ inputs.stage ]]\n'
+                         "  image: alpine:$[[ inputs.tag ]]\n  script:\n"
+                         "    - echo $[[ inputs.tag ]]\n"),
+    "ci/exists.yml": "exists-job:\n  script: [echo exists]\n",
+    "ci/never.yml": "never-job:\n  script: [echo never]\n",
+    "Dockerfile": "FROM alpine\n",
+    ".gitlab-ci.yml": """\
+stages: [build, test]
+variables:
+  MODE: slow
+include:
+  - local: ci/a.yml
+  - local: ci/b.yml
+  - local: ci/a.yml
+  - local: ci/component.yml
+    inputs:
+      stage: build
+      tag: "3.20"
+  - local: ci/exists.yml
+    rules:
+      - exists: [Dockerfile]
+  - local: ci/never.yml
+    rules:
+      - if: $MODE == "fast"
+.shared:
+  needs: [build-build]
+test:
+  stage: test
+  needs:
+    - !reference [.shared, needs]
+  script: [make test]
+""",
+}
+
+
+def test_include_semantics_match_gitlab_ci_local(write: Write, cigen: Cigen, tmp_path: Path,
+                                                 gitlab_ci_local: list[str]) -> None:
+    # gitlab-ci-local reads the same semantics independently. It spells `needs` out as
+    # objects; it does not implement the interpolation functions (`truncate`), which
+    # tests/test_inputs.py checks against GitLab's docs instead.
+    from ruamel.yaml import YAML
+
+    from tests.test_schema import _normalise, preview
+
+    for name, text in ORACLE_FILES.items():
+        write(name, text)
+    ours = expanded(cigen, tmp_path)
+    theirs = _normalise(YAML(typ="safe", pure=True).load(preview(gitlab_ci_local, tmp_path)))
+    for job in theirs.values():
+        if isinstance(job, dict) and isinstance(job.get("needs"), list):
+            job["needs"] = [need["job"] if isinstance(need, dict) else need
+                            for need in job["needs"]]
+    assert _normalise(ours) == theirs
+    assert ours["variables"] == {"FROM": "a", "MODE": "slow"}
+    assert set(ours) == {"stages", "variables", "build-build", "exists-job", "test"}
