@@ -3,7 +3,8 @@
 Owns everything about a file as written: the size and encoding checks and the
 line index (:mod:`.text`), YAML read as GitLab's parser reads it into values
 that remember where they were written (:mod:`.yaml_reader`, :mod:`.positions`),
-and the positions of keys in TOML files (:mod:`.toml_positions`).
+the positions of keys in TOML files (:mod:`.toml_positions`), and the
+source text of every character of a YAML scalar, for edits (:mod:`.scalar_map`).
 Takes in: raw bytes and a path. Hands on: ``SourceText``, ``YMap``/``YSeq``
 values with a ``Span`` for every key and item, and ``Problem``s for what
 cannot be read. Knows nothing of GitLab's keywords.

@@ -42,8 +42,8 @@ from cigen.gitlab.schema import script_mapping_paths
 from cigen.lint.findings import Severity
 from cigen.lint.fix import Edit, Fix, fix_of, span_offsets
 from cigen.lint.rules import Hit, PipelineContext
-from cigen.shell.parser import map_scalar
 from cigen.source.positions import Span, YMap, YSeq
+from cigen.source.scalar_map import map_scalar
 from cigen.source.text import SourceText
 
 CODE = "CG304"
