@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,8 +24,9 @@ if TYPE_CHECKING:
     Cigen = Callable[..., Result]
     Write = Callable[[str, str | bytes], Path]
 
-# Seconds a pathological input may take (a normal run takes about 0.3 s).
-QUICK = 10.0
+# Seconds after which a run on pathological input counts as hung (a normal run takes
+# about 0.3 s). A bound on the subprocess, not a timing: bench/pathological.py times.
+HANG_BOUND = 10.0
 # Peak resident memory a cigen process may reach on pathological input (a normal run
 # needs about 25 MiB).
 MEMORY_LIMIT_KIB = 256 * 1024
@@ -57,12 +57,6 @@ def assert_usage_error(result: Result) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("cigen: error:"), result.stderr
-
-
-def timed(function: Callable[[], Result]) -> tuple[Result, float]:
-    start = time.monotonic()
-    result = function()
-    return result, time.monotonic() - start
 
 
 def peak_memory_kib(cwd: Path, *args: str) -> int:
@@ -278,8 +272,7 @@ def test_file_over_2mb(cigen: Cigen, write: Write, tmp_path: Path) -> None:
     text = "build:\n  image: docker:latest\n  script:\n" + lines
     assert len(text.encode()) > 3 * 1000 * 1000
     write(".gitlab-ci.yml", text)
-    result, elapsed = timed(lambda: lint(cigen, tmp_path))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     finding = only_finding(result)
     assert where(finding) == ("invalid-syntax", ".gitlab-ci.yml", 1)
@@ -295,8 +288,7 @@ def test_file_over_2mb(cigen: Cigen, write: Write, tmp_path: Path) -> None:
 def test_absurd_nesting_on_one_line(cigen: Cigen, write: Write, tmp_path: Path,
                                     text: str) -> None:
     write(".gitlab-ci.yml", text)
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     finding = only_finding(result)
     assert where(finding) == ("invalid-syntax", ".gitlab-ci.yml", 1)
@@ -307,8 +299,7 @@ def test_absurd_nesting_on_one_line(cigen: Cigen, write: Write, tmp_path: Path,
 def test_deep_block_mappings_are_reported_where_the_limit_is_crossed(
         cigen: Cigen, write: Write, tmp_path: Path) -> None:
     write(".gitlab-ci.yml", "".join(" " * level + "k:\n" for level in range(2_000)))
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     finding = only_finding(result)
     assert finding["rule"] == "invalid-syntax"
@@ -331,8 +322,7 @@ def test_billion_laughs(cigen: Cigen, write: Write, tmp_path: Path) -> None:
         previous = name
     lines.append("build:\n  script: *i")
     write(".gitlab-ci.yml", "\n".join(lines) + "\n")
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     finding = only_finding(result)
     assert finding["rule"] == "invalid-syntax"
@@ -350,8 +340,7 @@ def test_alias_bomb_through_merge_keys(cigen: Cigen, write: Write, tmp_path: Pat
         previous = name
     lines.append(f"build:\n  <<: *{previous}\n  script: [echo]")
     write(".gitlab-ci.yml", "\n".join(lines) + "\n")
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     assert where(only_finding(result))[:2] == ("invalid-syntax", ".gitlab-ci.yml")
     assert peak_memory_kib(tmp_path) < MEMORY_LIMIT_KIB
@@ -383,8 +372,7 @@ def test_include_cycle(cigen: Cigen, write: Write, tmp_path: Path) -> None:
     write(".gitlab-ci.yml", "include:\n  - local: ci/a.yml\nbuild:\n  script: [echo]\n")
     write("ci/a.yml", "a:\n  script: [echo]\ninclude:\n  - local: ci/b.yml\n")
     write("ci/b.yml", "include:\n  - local: ci/a.yml\nb:\n  script: [echo]\n")
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     assert where(only_finding(result)) == ("include-error", "ci/b.yml", 2)
 
@@ -486,8 +474,7 @@ def test_include_limit(cigen: Cigen, write: Write, tmp_path: Path, count: int) -
     write(".gitlab-ci.yml",
           "include:\n" + "".join(f"  - local: ci/part{index}.yml\n" for index in range(count))
           + "build:\n  script: [echo]\n")
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     if count == 150:
         assert result.exit_code == 0
         assert result.findings() == []
@@ -522,8 +509,7 @@ def test_network_includes_are_unresolved_info(cigen: Cigen, write: Write,
 def test_extends_cycle(cigen: Cigen, write: Write, tmp_path: Path) -> None:
     write(".gitlab-ci.yml",
           ".a:\n  extends: .b\n.b:\n  extends: .a\nbuild:\n  extends: .a\n  script: [echo]\n")
-    result, elapsed = timed(lambda: lint(cigen, tmp_path, timeout=30))
-    assert elapsed < QUICK
+    result = lint(cigen, tmp_path, timeout=HANG_BOUND)
     assert result.exit_code == 1
     finding = only_finding(result)
     assert finding["rule"] == "extends-error"
