@@ -19,13 +19,13 @@ import os
 import sys
 from typing import Any
 
-from cigen.gitlab.includes import (
+from cigen.gitlab.pipeline import GLOBAL_KEYWORDS, LEGACY_GLOBAL_DEFAULTS, Pipeline, load_pipeline
+from cigen.source.files import (
     UnreadableFile,
     check_link,
     find_repository_root,
     read_regular_file,
 )
-from cigen.gitlab.pipeline import GLOBAL_KEYWORDS, LEGACY_GLOBAL_DEFAULTS, Pipeline, load_pipeline
 from cigen.source.positions import YMap, YSeq
 from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, decode_source
 

@@ -7,30 +7,25 @@ unresolved. Included files are merged first and the including file's own keys
 override them (deep merge), so the result is one top-level mapping whose every
 value still points at the file it was written in.
 
-This module also owns how every pipeline or runner file is read
-(:func:`read_regular_file`): only regular files, never more than the size
-limit plus one byte, so a named pipe cannot hang a run and a link to
-``/dev/zero`` cannot fill memory. A file that is a symbolic link is read only
-when its target is inside the repository root (:func:`check_link`), and its
-includes resolve from that root, not from the target's directory.
+Files are read through :mod:`cigen.source.files` (regular files only, within
+the size limit); a pipeline that is a symbolic link resolves its includes from
+the repository root, not from its target's directory.
 """
 
 from __future__ import annotations
 
 import bisect
-import errno
-import functools
 import os
 import re
-import stat
 from collections.abc import Callable
 from typing import Any
 
 from cigen.gitlab.expressions import UNKNOWN, Value, Verdict, all_of, evaluate
 from cigen.gitlab.inputs import Interpolation, declared_inputs
 from cigen.gitlab.merge import deep_merge, without_keys
+from cigen.source.files import UnreadableFile, glob_regex, is_inside, read_regular_file
 from cigen.source.positions import Span, YMap, YSeq
-from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source
+from cigen.source.text import LoadError, Problem, SourceText, decode_source
 from cigen.source.yaml_reader import parse_yaml
 
 MAX_INCLUDES = 150
@@ -58,135 +53,6 @@ class IncludeResult:
         self.unresolved = unresolved
         self.files = [] if files is None else files
         self.needs_resolution = needs_resolution
-
-
-class UnreadableFile(Exception):
-    """A path cigen will not or cannot read; the message says why, without the path."""
-
-
-_FILE_KINDS = ((stat.S_ISDIR, "is a directory"),
-               (stat.S_ISFIFO, "not a regular file (a named pipe)"),
-               (stat.S_ISCHR, "not a regular file (a character device)"),
-               (stat.S_ISBLK, "not a regular file (a block device)"),
-               (stat.S_ISSOCK, "not a regular file (a socket)"))
-
-
-# Non-blocking, so that opening a named pipe never waits for a writer; the flags
-# a platform lacks are left out.
-_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-
-
-def _not_regular(mode: int) -> str:
-    return next((reason for test, reason in _FILE_KINDS if test(mode)),
-                "not a regular file")
-
-
-def _unreadable(path: str, error: OSError) -> UnreadableFile:
-    if error.errno == errno.ELOOP:
-        return UnreadableFile("symbolic link loop")
-    if error.errno == errno.ENOENT and os.path.islink(path):
-        return UnreadableFile("broken symbolic link (its target does not exist)")
-    if error.errno == errno.ENOENT:
-        return UnreadableFile("no such file or directory")
-    return UnreadableFile(f"cannot read: {error.strerror or error}")
-
-
-def read_regular_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
-    """At most ``limit + 1`` bytes of the regular file at ``path`` (links followed).
-
-    One byte past the limit is enough for :func:`decode_source` to refuse the
-    size. The type is checked before opening, so a device is never opened, and
-    again on the open descriptor, opened non-blocking, so a named pipe swapped
-    in between cannot block.
-    """
-    try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise UnreadableFile(_not_regular(mode))
-        descriptor = os.open(path, _READ_FLAGS)
-    except ValueError:
-        raise UnreadableFile("the path contains a NUL character") from None
-    except OSError as error:
-        raise _unreadable(path, error) from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise UnreadableFile(_not_regular(mode))
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(descriptor, min(remaining, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-    except OSError as error:
-        raise _unreadable(path, error) from None
-    finally:
-        os.close(descriptor)
-
-
-def is_inside(path: str, root: str) -> bool:
-    """``path`` is ``root`` or below it, both with every symbolic link resolved."""
-    real_root = os.path.realpath(root)
-    try:
-        return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
-    except ValueError:  # on different drives
-        return False
-
-
-def check_link(path: str, root: str) -> None:
-    """Refuse a ``path`` that is a symbolic link to somewhere outside ``root``.
-
-    A link is followed to the file it names only inside the repository, so
-    linting a checkout never reads (or, with ``--fix``, writes) a file elsewhere.
-    """
-    if os.path.islink(path) and not is_inside(path, root):
-        raise UnreadableFile("symbolic link to a file outside the repository root; not read")
-
-
-def find_repository_root(path: str) -> str:
-    """The git top-level directory containing ``path``, else the file's directory.
-
-    When ``path`` is a symbolic link this is the root of the directory the link
-    is in, not of its target: the link is the file the repository holds.
-    """
-    return repository_root(os.path.realpath(os.path.dirname(os.path.abspath(path))))
-
-
-@functools.cache
-def repository_root(start: str) -> str:
-    """The git top-level directory containing the directory ``start``, else ``start``."""
-    current = start
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return start
-        current = parent
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A path pattern as a regex: `**` crosses directories, `*` and `?` do not."""
-    parts = []
-    index = 0
-    while index < len(pattern):
-        if pattern.startswith("**", index):
-            parts.append(".*")
-            index += 2
-        elif pattern[index] == "*":
-            parts.append("[^/]*")
-            index += 1
-        elif pattern[index] == "?":
-            parts.append("[^/]")
-            index += 1
-        else:
-            parts.append(re.escape(pattern[index]))
-            index += 1
-    return re.compile("".join(parts) + r"\Z")
 
 
 class IncludeResolver:
@@ -422,7 +288,7 @@ class IncludeResolver:
     def _read_local(self, path: str, pattern: str, span: Span, chain: tuple[str, ...],
                     inputs: Any = None, inputs_span: Span | None = None) -> YMap | None:
         real = os.path.realpath(path)
-        if os.path.commonpath([real, self.root]) != self.root:
+        if not is_inside(real, self.root):
             self.result.unresolved = True
             self.result.problems.append(Problem(
                 "include-error",

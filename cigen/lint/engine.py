@@ -9,7 +9,7 @@ several jobs share. Large batches are split across forked processes. With
 `--fix` it applies the rules' fixes round by round (:func:`fix_paths`); that
 is the only path that writes, through :mod:`cigen.lint.fix`.
 
-Only regular files are read (see :func:`cigen.gitlab.includes.read_regular_file`).
+Only regular files are read (see :func:`cigen.source.files.read_regular_file`).
 A file that is a symbolic link is linted as its target only when the target is
 inside the repository root, and `--fix` then edits the target and keeps the
 link. A directory scan does not descend into the linked directories it meets.
@@ -26,19 +26,19 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from cigen.gitlab.includes import (
-    UnreadableFile,
-    check_link,
-    find_repository_root,
-    glob_regex,
-    read_regular_file,
-)
 from cigen.gitlab.pipeline import load_pipeline
 from cigen.jobs.facts import job_facts
 from cigen.lint.findings import Finding, Severity, merge_findings
 from cigen.lint.fix import Fix, apply_fixes, write_atomically
 from cigen.lint.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
 from cigen.lint.suppressions import SuppressionIndex, directive_span, removal
+from cigen.source.files import (
+    UnreadableFile,
+    check_link,
+    find_repository_root,
+    glob_regex,
+    read_regular_file,
+)
 from cigen.source.positions import Span
 from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source
 from cigen.source.yaml_reader import parse_yaml
@@ -325,11 +325,10 @@ class Linter:
         display = target.display
         if display == STDIN and self.options.stdin_filename:
             display = self.options.stdin_filename
-        if target.real == STDIN:
-            stand_in = os.path.join(os.getcwd(), os.path.basename(display))
-            root = repository_root_of(stand_in, self.options)
-        else:
-            root = repository_root_of(target.display, self.options)
+        # Standard input stands for a file of its name in the current directory.
+        location = (os.path.join(os.getcwd(), os.path.basename(display))
+                    if target.real == STDIN else target.display)
+        root = repository_root_of(location, self.options)
         raw = _read(target, root)
         self.report.files.append(display)
         try:
@@ -346,7 +345,8 @@ class Linter:
         if kind == "runner":
             self._lint_runner(source)
         else:
-            self._lint_pipeline(target, source, display, root)
+            real = location if target.real == STDIN else target.real
+            self._lint_pipeline(real, source, display, root)
 
     def _run_rule(self, rule: Rule, hits: Iterable[Hit], where: str) -> None:
         try:
@@ -374,14 +374,9 @@ class Linter:
             if rule.check_runner is not None:
                 self._run_rule(rule, rule.check_runner(config), source.path)
 
-    def _lint_pipeline(self, target: Target, source: SourceText, display: str,
-                       root: str) -> None:
-        if target.real == STDIN:
-            base_path = os.path.join(os.getcwd(), os.path.basename(display))
-        else:
-            base_path = target.real
+    def _lint_pipeline(self, real: str, source: SourceText, display: str, root: str) -> None:
         display_base = None if os.path.isabs(display) else os.getcwd()
-        pipeline = load_pipeline(base_path, source, root, display_base)
+        pipeline = load_pipeline(real, source, root, display_base)
         for path in pipeline.files:
             self.sources[path] = pipeline.sources[path]
             self.suppressions.add_source(pipeline.sources[path])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from cigen.gitlab.includes import repository_root
+from cigen.source.files import repository_root
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

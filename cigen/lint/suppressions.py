@@ -19,16 +19,12 @@ from cigen.lint.findings import Finding
 from cigen.lint.fix import Edit
 from cigen.source.positions import Span
 from cigen.source.text import SourceText
+from cigen.source.toml_positions import comments as toml_comments
 from cigen.source.yaml_reader import yaml_comments
 
 DIRECTIVE = re.compile(
     r"#\s*cigen:\s*(?P<kind>ignore-file|ignore)\[(?P<rules>[^\]]*)\](?P<reason>[^#\n]*)")
 
-# TOML strings (a `#` inside one is data) and comments, in the order they are written.
-_TOML_STRING_OR_COMMENT = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""(?:"{1,2}(?!"))?'
-    r"|'''(?:[^']|'(?!''))*'''(?:'{1,2}(?!'))?"
-    r'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|(?P<comment>#[^\n]*)', re.S)
 _BLANKS = " \t"
 
 
@@ -116,17 +112,6 @@ class SuppressionIndex:
 
     def all(self) -> list[Suppression]:
         return [item for items in self.by_path.values() for item in items]
-
-
-def toml_comments(text: str) -> list[tuple[int, int]]:
-    """The start and end offset of every comment of a TOML text (not of a ``#``
-    inside a string), without the CR of a CRLF line break."""
-    comments = []
-    for found in _TOML_STRING_OR_COMMENT.finditer(text):
-        if found.group("comment") is not None:
-            start, end = found.span()
-            comments.append((start, end - 1 if text.endswith("\r", start, end) else end))
-    return comments
 
 
 def _comment_lines(source: SourceText, comments: list[tuple[int, int]]) -> set[int]:

@@ -23,13 +23,13 @@ a YAML reader counts.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import re
 import sys
 from typing import Any, NoReturn
 
 from cigen.source.positions import Span
+from cigen.source.text import SourceText
 
 TablePath = tuple[str | int, ...]
 
@@ -103,7 +103,7 @@ class TomlLayout:
     items and array-of-tables elements numbered from 0, as :mod:`tomllib` lists
     them); plus what the scan noticed that :mod:`tomllib` may not refuse."""
 
-    __slots__ = ("_line_starts", "entries", "long_integer", "out_of_range", "path", "refused",
+    __slots__ = ("_lines", "entries", "long_integer", "out_of_range", "path", "refused",
                  "text")
 
     path: str
@@ -123,12 +123,11 @@ class TomlLayout:
         self.refused = None
         self.out_of_range = None
         self.long_integer = None
-        self._line_starts = [0, *(found.end() for found in re.finditer("\n", text))]
+        self._lines = SourceText(path, text, toml=True)
 
     def position(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of a character offset, counting TOML lines."""
-        index = bisect.bisect_right(self._line_starts, offset) - 1
-        return index + 1, offset - self._line_starts[index] + 1
+        return self._lines.position(offset)
 
     def span(self, start: int, end: int) -> Span:
         line, column = self.position(start)
@@ -433,6 +432,22 @@ class _Scanner:
         elif (layout.out_of_range is None and _PREFIXED.match(token)
               and int(token, 0) not in INT64):
             layout.out_of_range = pos
+
+
+_STRING_OR_COMMENT = re.compile("|".join(
+    f"(?:{pattern.pattern})" for pattern in (_MULTILINE_BASIC, _MULTILINE_LITERAL, _BASIC,
+                                             _LITERAL)) + r"|(?P<comment>#[^\n]*)", re.S)
+
+
+def comments(text: str) -> list[tuple[int, int]]:
+    """The start and end offset of every comment of a TOML text (never a ``#``
+    inside a string), without the CR of a CRLF line break."""
+    found = []
+    for match in _STRING_OR_COMMENT.finditer(text):
+        if match.group("comment") is not None:
+            start, end = match.span()
+            found.append((start, end - 1 if text.endswith("\r", start, end) else end))
+    return found
 
 
 def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
