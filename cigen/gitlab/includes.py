@@ -22,7 +22,7 @@ from typing import Any
 
 from cigen.gitlab.expressions import UNKNOWN, Value, Verdict, all_of, evaluate
 from cigen.gitlab.inputs import Interpolation, declared_inputs
-from cigen.gitlab.merge import deep_merge, without_keys
+from cigen.gitlab.merge import merge_all, without_keys
 from cigen.source.files import UnreadableFile, glob_regex, is_inside, read_regular_file
 from cigen.source.positions import Span, YMap, YSeq
 from cigen.source.text import LoadError, Problem, SourceText, decode_source
@@ -116,12 +116,12 @@ class IncludeResolver:
         include = data.get("include")
         if include is None:
             return data
-        merged = YMap(data.span)
+        parts = []
         for entry, span in _include_entries(include, data.span_of("include")):
             included = self._include(entry, span, chain, data.get("variables"))
             if included is not None:
-                merged = deep_merge(merged, included)
-        return deep_merge(merged, without_keys(data, "include"))
+                parts.append(included)
+        return merge_all([*parts, without_keys(data, "include")])
 
     def _interpolated(self, data: Any, header: YMap | None, path: str, inputs: Any,
                       inputs_span: Span | None) -> Any:
@@ -249,12 +249,12 @@ class IncludeResolver:
                 return None
         else:
             paths = [os.path.join(self.root, relative)]
-        merged: YMap | None = None
-        for path in paths:
-            included = self._read_local(path, pattern, span, chain, inputs, inputs_span)
-            if included is not None:
-                merged = included if merged is None else deep_merge(merged, included)
-        return merged
+        parts = [included for path in paths
+                 if (included := self._read_local(path, pattern, span, chain, inputs,
+                                                  inputs_span)) is not None]
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        return merge_all(parts)
 
     def _glob(self, relative: str) -> list[str]:
         regex = glob_regex(relative)
