@@ -165,6 +165,18 @@ def test_output_replaces_an_existing_report_and_keeps_its_permissions(
     assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_output_through_a_symbolic_link_keeps_the_link(write: Write, cigen: Cigen) -> None:
+    path = write(".gitlab-ci.yml", CLEAN)
+    target = write("reports/latest.json", "stale")
+    link = path.parent / "report.json"
+    link.symlink_to(target)
+    result = cigen("lint", "--format", "codequality", "--output", link.name, cwd=path.parent)
+    assert result.exit_code == 0
+    assert link.is_symlink()
+    assert json.loads(target.read_text(encoding="utf-8")) == []
+    assert sorted(item.name for item in target.parent.iterdir()) == ["latest.json"]
+
+
 def test_codequality_issue_fields(write: Write, cigen: Cigen) -> None:
     root = project(write)
     issues = json.loads(lint(cigen, root, "codequality", ".").stdout)

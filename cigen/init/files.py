@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 from cigen.init.spec import is_utf8, shown
+from cigen.source.files import file_mode
 
 STDOUT = "-"
 
@@ -178,7 +179,7 @@ def _prepare(destination: Destination, text: str, pending: list[tuple[Destinatio
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, _file_mode(target))
+        os.chmod(temporary, file_mode(str(target)))
     except OSError as error:
         raise OutputError(f"{destination.label}: cannot write: {error.strerror}") from None
 
@@ -216,13 +217,3 @@ def _signals_stop_writing() -> Iterator[None]:
     finally:
         for number in caught:
             signal.signal(number, signal.SIG_DFL)
-
-
-def _file_mode(target: Path) -> int:
-    """An existing file's permissions, else those a new file gets under the umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask

@@ -7,7 +7,8 @@ turns loader and resolver problems into findings, applies inline
 suppressions, configuration and severity overrides, and merges findings that
 several jobs share. Large batches are split across forked processes. With
 `--fix` it applies the rules' fixes round by round (:func:`fix_paths`); that
-is the only path that writes, through :mod:`cigen.lint.fix`.
+is the only path that writes, through
+:func:`cigen.source.files.write_atomically`.
 
 Only regular files are read (see :func:`cigen.source.files.read_regular_file`).
 A file that is a symbolic link is linted as its target only when the target is
@@ -29,7 +30,7 @@ from typing import Any
 from cigen.gitlab.pipeline import load_pipeline
 from cigen.jobs.facts import job_facts
 from cigen.lint.findings import Finding, Severity, merge_findings
-from cigen.lint.fix import Fix, apply_fixes, write_atomically
+from cigen.lint.fix import Fix, apply_fixes
 from cigen.lint.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
 from cigen.lint.suppressions import SuppressionIndex, directive_span, removal
 from cigen.source.files import (
@@ -38,6 +39,7 @@ from cigen.source.files import (
     find_repository_root,
     glob_regex,
     read_regular_file,
+    write_atomically,
 )
 from cigen.source.positions import Span
 from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source

@@ -13,7 +13,6 @@ text that would need quoting there, yields no fix instead of a wrong one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from cigen.shell.parser import Command, Locator, Word
@@ -127,35 +126,6 @@ def _lines(text: str) -> list[str]:
     lines = text.split("\n")
     last = lines.pop()
     return [line + "\n" for line in lines] + ([last] if last else [])
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` through a temporary file in the same directory,
-    so a crash or a full disk leaves either the old file or the new one, whole.
-
-    A symbolic link is followed: its target is replaced and the link stays a link.
-    Any failure (the temporary file cannot be created or written, the rename is
-    refused) raises :class:`OSError` with the original file untouched and no
-    temporary file left behind.
-    """
-    import tempfile
-
-    path = os.path.realpath(path)
-    directory = os.path.dirname(path)
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".cigen-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as output:
-            output.write(text)
-            output.flush()
-            os.fsync(output.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def word_edit(command: Command, word: Word, new: str, start: int = 0,

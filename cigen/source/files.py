@@ -6,7 +6,8 @@ Only regular files are read, never more than the size limit plus one byte
 when its target is inside the repository root (:func:`check_link`); the root
 is the git top level of the directory the file (or link) is in
 (:func:`find_repository_root`). :func:`glob_regex` reads path patterns the way
-GitLab's local includes and cigen's ``exclude`` settings write them.
+GitLab's local includes and cigen's ``exclude`` settings write them. Files cigen
+writes (fixes, reports) are replaced atomically (:func:`write_atomically`).
 """
 
 from __future__ import annotations
@@ -148,3 +149,45 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             parts.append(re.escape(pattern[index]))
             index += 1
     return re.compile("".join(parts) + r"\Z")
+
+
+def file_mode(path: str) -> int:
+    """The permissions of the file at ``path``, or those a new file gets under the umask
+    (temporary files are created 0600; what replaces a file must not change them)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temporary file in the same directory,
+    so a crash or a full disk leaves either the old file or the new one, whole.
+
+    A symbolic link is followed: its target is replaced and the link stays a link.
+    The file keeps its permissions. Any failure (the temporary file cannot be
+    created or written, the rename is refused) raises :class:`OSError` with the
+    original file untouched and no temporary file left behind.
+    """
+    import tempfile  # only when writing: it costs every plain run otherwise
+
+    path = os.path.realpath(path)
+    directory, name = os.path.split(path)
+    mode = file_mode(path)
+    # Part of the name only: the whole of a long one and the additions could pass the
+    # file-name limit the destination itself is within.
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".cigen-{name[:64]}.",
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as output:
+            output.write(text)
+            output.flush()
+            os.fsync(output.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -8,45 +8,21 @@ run leaves the previous report untouched.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import sys
 
-
-def _new_file_mode() -> int:
-    # mkstemp creates 0600 files; a report should get the permissions of any other new file.
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+from cigen.source.files import write_atomically
 
 
-def write_atomically(path: str, text: str) -> None:
-    import tempfile  # only with --output: it and shutil slow down every plain run
-
+def _write_file(path: str, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     # `-o reports/cigen.json` in a fresh CI checkout: the folder is the report's to make.
     try:
         os.makedirs(directory, exist_ok=True)
     except FileExistsError:  # a regular file where a folder of the path should be
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _new_file_mode()
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                         dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, text)
 
 
 def write_report(text: str, destination: str | None) -> None:
@@ -64,4 +40,4 @@ def write_report(text: str, destination: str | None) -> None:
             reconfigure(errors="backslashreplace")
             sys.stdout.write(text)
     else:
-        write_atomically(destination, text)
+        _write_file(destination, text)
