@@ -13,6 +13,7 @@ Text that is not a valid expression is ``UNKNOWN`` too, never a guess.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -31,7 +32,7 @@ Value = str | None | _Unknown
 Verdict = bool | _Unknown
 Lookup = Callable[[str], Value]
 
-_TOKEN = re.compile(r"""
+_TOKEN_PATTERN = (r"""
     \s*(?:
       (?P<variable>\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}?)
     | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
@@ -39,7 +40,12 @@ _TOKEN = re.compile(r"""
     | (?P<operator>==|!=|=~|!~|&&|\|\|)
     | (?P<paren>[()])
     | (?P<null>null)\b
-    )""", re.X)
+    )""")
+
+
+@functools.cache  # compiled on first use: most pipelines have no `include: rules: if:`
+def _token() -> re.Pattern[str]:
+    return re.compile(_TOKEN_PATTERN, re.X)
 
 
 class _Syntax(Exception):
@@ -64,7 +70,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     position = 0
     stripped = text.rstrip()
     while position < len(stripped):
-        match = _TOKEN.match(stripped, position)
+        match = _token().match(stripped, position)
         if match is None or match.end() == position:
             raise _Syntax
         kind = match.lastgroup if match.lastgroup != "name" else "variable"

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 
 from cigen.gitlab.expressions import UNKNOWN, Value, Verdict, all_of, evaluate
-from cigen.gitlab.inputs import Interpolation, declared_inputs
 from cigen.gitlab.merge import merge_all, without_keys
 from cigen.source.files import UnreadableFile, glob_regex, is_inside, read_regular_file
 from cigen.source.positions import Span, YMap, YSeq
@@ -137,6 +136,9 @@ class IncludeResolver:
                     "input-error", f"`{path}` declares no inputs (it has no `spec:` header), "
                     "but the include gives some", inputs_span or Span(path, 1, 1, 1, 1)))
             return data
+        # Only files with a `spec:` header need it: not loaded on every run.
+        from cigen.gitlab.inputs import Interpolation, declared_inputs
+
         declared = declared_inputs(header, path, self.result.problems)
         # ``inputs_span`` is where the including file gives the values; None for a
         # file linted on its own, whose required inputs are then unknown, not missing.

@@ -19,16 +19,18 @@ import re
 # marks, embeddings, overrides and isolates, surrogates and the two
 # noncharacters XML forbids: none of them may reach a terminal or a line-based
 # parser as they are.
-_NOT_DISPLAYABLE = re.compile(
+# Each class holds only characters that str.isprintable() refuses, so text it
+# accepts (nearly all) is returned as it is, and a pattern is compiled (by `re`,
+# once) only when some text needs it.
+_NOT_DISPLAYABLE = (
     r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
     r"\ud800-\udfff\ufffe\uffff]")
 # What XML 1.0 cannot represent at all, not even as a character reference.
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 # What XML carries but a terminal showing the document would act on or reorder.
-_ACTIVE_IN_XML = re.compile(
-    r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ACTIVE_IN_XML = r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 # A lone surrogate has no UTF-8 form, and strict JSON readers reject its \u escape.
-_NOT_UNICODE = re.compile(r"[\ud800-\udfff]")
+_NOT_UNICODE = r"[\ud800-\udfff]"
 
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
@@ -44,20 +46,20 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """``text`` on one line, with nothing a terminal or a line parser would act on."""
-    return _NOT_DISPLAYABLE.sub(_escape, text)
+    return text if text.isprintable() else re.sub(_NOT_DISPLAYABLE, _escape, text)
 
 
 def xml_text(text: str) -> str:
     """``text`` unchanged except for the characters an XML 1.0 document cannot hold."""
-    return _NOT_XML.sub(_escape, text)
+    return text if text.isprintable() else re.sub(_NOT_XML, _escape, text)
 
 
 def xml_references(document: str) -> str:
     """A serialised XML ``document`` with the characters of :data:`_ACTIVE_IN_XML` written
     as character references: a parser reads the same text, a terminal sees no raw control."""
-    return _ACTIVE_IN_XML.sub(lambda match: f"&#x{ord(match.group()):x};", document)
+    return re.sub(_ACTIVE_IN_XML, lambda match: f"&#x{ord(match.group()):x};", document)
 
 
 def json_text(text: str) -> str:
     """``text`` unchanged except for lone surrogates, which have no UTF-8 form."""
-    return _NOT_UNICODE.sub(_escape, text)
+    return text if text.isprintable() else re.sub(_NOT_UNICODE, _escape, text)
