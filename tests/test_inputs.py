@@ -146,3 +146,31 @@ def test_the_same_file_included_with_different_inputs(write: Write, cigen: Cigen
                  ).parent
     config = expand(cigen, root)
     assert (config["build-test"]["stage"], config["build-build"]["stage"]) == ("test", "build")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    pytest.param("job:\n  script:\n    - echo $[[ inputs.stage | upper ]]\n",
+                 "`upper` is not an interpolation function (expected truncate(offset, length), "
+                 "expand_vars or posix_quote)", id="unknown-function"),
+    pytest.param("job:\n  script:\n    - echo $[[ stage ]]\n",
+                 "`$[[ stage ]]`: expected `inputs.NAME`", id="not-an-input"),
+    pytest.param("job:\n  script:\n    - echo $[[ inputs.colour ]]\n",
+                 "`$[[ inputs.colour ]]`: unknown input `colour`", id="undeclared-in-use"),
+])
+def test_interpolation_mistakes_are_reported_at_the_use(write: Write, cigen: Cigen,
+                                                        content: str, message: str) -> None:
+    root = write(".gitlab-ci.yml", "spec:\n  inputs:\n    stage:\n      default: test\n---\n"
+                 + content).parent
+    assert findings(cigen, root) == [("input-error", ".gitlab-ci.yml", 8, message)]
+
+
+def test_inputs_that_are_not_a_mapping(write: Write, cigen: Cigen) -> None:
+    write("ci/component.yml", COMPONENT)
+    root = write(".gitlab-ci.yml", "include:\n  - local: ci/component.yml\n"
+                 "    inputs: [stage, build]\n").parent
+    # Read as no inputs at all: the required one is then missing too.
+    assert findings(cigen, root) == [
+        ("input-error", ".gitlab-ci.yml", 3,
+         "`ci/component.yml` requires input `image-tag`, which is not given"),
+        ("input-error", ".gitlab-ci.yml", 3,
+         "`inputs:` must be a mapping of input names to values")]

@@ -80,13 +80,18 @@ def _plain_scalar(text: str) -> Any:
             return text
         return -number if digits.startswith("-") else number
     if _FLOAT.match(text) and text not in (".", "-.", "+."):
-        if text.lstrip("+-").lower() in (".inf", ".nan"):  # Python spells them inf, nan
-            return float(text.replace(".", "", 1))
-        try:
-            return float(text.replace("_", ""))
-        except ValueError:
-            return text
+        return _float(text)
     return text
+
+
+def _float(text: str) -> Any:
+    """A YAML 1.1 float (``1_000.5``, ``.inf``, ``-.Inf``, ``.NaN``), or the text."""
+    if text.lstrip("+-").lower() in (".inf", ".nan"):  # Python spells them inf, nan
+        text = text.replace(".", "", 1)
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        return text
 
 
 def _integer(digits: str, base: int) -> int | None:
@@ -122,10 +127,7 @@ def _scalar_value(value: str, tag: str | None, plain: bool) -> Any:
     if tag.endswith(":null"):
         return None
     if tag.endswith(":float"):
-        try:
-            return float(value)
-        except ValueError:
-            return value
+        return _float(value)
     # Unknown local tags are kept as their plain value, as GitLab's parser does.
     return _plain_scalar(value) if plain else value
 
