@@ -35,9 +35,14 @@ class Result:
 
 
 def run_cigen(*args: str, cwd: Path | str | None = None, stdin: str | bytes | None = None,
-              timeout: float = 60) -> Result:
-    """Run `python -m cigen` as a user would, in a separate process."""
-    environment = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+              timeout: float = 60, cache: bool = False) -> Result:
+    """Run `python -m cigen` as a user would, in a separate process. The result
+    cache is off unless ``cache`` (its own tests turn it on): a run must not leave
+    `.cigen_cache` in the shared corpus or depend on an earlier test's run."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("NO_COLOR", "CIGEN_NO_CACHE")}
+    if not cache:
+        environment["CIGEN_NO_CACHE"] = "1"
     data = stdin.encode() if isinstance(stdin, str) else stdin
     completed = subprocess.run(
         [sys.executable, "-m", "cigen", *args], cwd=cwd, input=data, capture_output=True,

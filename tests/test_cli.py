@@ -50,10 +50,11 @@ def test_text_output_names_file_line_column_code_rule_and_job(write: Write, cige
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        '.gitlab-ci.yml:5:43: CG109 registry-password-argv `docker login` takes the password '
+        '.gitlab-ci.yml:5:43: error CG109 [*] registry-password-argv: `docker login` takes the '
+        'password '
         "on the command line, where the process list and shell history show it; pipe it to "
         "--password-stdin (job: build)")
-    assert lines[1].startswith(".gitlab-ci.yml:6:23: CG107 ref-name-tag image tag uses "
+    assert lines[1].startswith(".gitlab-ci.yml:6:23: error CG107 [*] ref-name-tag: image tag uses "
                                "$CI_COMMIT_REF_NAME")
     assert lines[-1] == "Found 2 problems (2 errors) in 1 file; 2 fixable with --fix."
     assert "\033[" not in result.stdout  # no colour when not on a terminal

@@ -88,7 +88,7 @@ def test_bad_configuration_is_a_one_line_usage_error(write: Write, cigen: Cigen,
     config = write("cigen.toml", '# lint settings\nselct = ["x"]\n')
     result = cigen("lint", cwd=tmp_path)
     assert result.exit_code == 2
-    assert result.stderr == f"cigen: error: {config}:2: selct: unknown key\n"
+    assert result.stderr == f"cigen: error: {config}:2: selct: unknown key (did you mean 'select'?)\n"
     config.write_text('ignore = []\nfail-on = "sometimes"\n')
     assert cigen("lint", cwd=tmp_path).stderr == (
         f"cigen: error: {config}:2: fail-on: must be one of error, warning, info\n")
@@ -102,7 +102,7 @@ def test_bad_configuration_is_a_one_line_usage_error(write: Write, cigen: Cigen,
         "must be one of error, warning, info\n")
     config.write_text('ignore = ["no-such-rule"]\n')
     assert cigen("lint", cwd=tmp_path).stderr == (
-        f"cigen: error: {config}: ignore: unknown rule 'no-such-rule' (see `cigen rules`)\n")
+        f"cigen: error: {config}:1: ignore: unknown rule 'no-such-rule' (see `cigen rules`)\n")
     config.write_text("ignore = []\n[broken\n")
     broken = cigen("lint", cwd=tmp_path)
     assert broken.exit_code == 2 and broken.stderr.count("\n") == 1

@@ -43,7 +43,7 @@ def test_every_help_text_is_shown_whole(cigen: Cigen, command: str) -> None:
 
 def test_brackets_in_help_survive(cigen: Cigen) -> None:
     shown = _flat(cigen("lint", "--help").stdout)
-    assert _flat("pyproject.toml with [tool.cigen], looked for upward") in shown
+    assert _flat("pyproject.toml with [tool.cigen] above it") in shown
     assert _flat("exit code 1 [default: warning].") in shown
 
 

@@ -123,7 +123,7 @@ def test_runner_config_is_written_and_lints_clean(repo: Path, cigen: Cigen, stra
     unsuppressed = cigen("lint", "--no-ignores", "--format", "json", "runner/config.toml",
                          ".gitlab-ci.yml", cwd=repo)
     expected_rules = {"shell": set(), "buildkit": set(),
-                      "dind": {"privileged-runner", "privileged-dind"},
+                      "dind": {"privileged-dind"},
                       "socket": {"docker-socket-mount"}}[strategy]
     assert set(unsuppressed.rules()) == expected_rules
 
@@ -231,13 +231,14 @@ def test_cigen_toml_wins_over_pyproject(repo: Path, cigen: Cigen) -> None:
 
 @pytest.mark.parametrize("file, content, message", [
     ("pyproject.toml", '[tool.cigen.init]\nstrategy = "kaniko"\n',
-     'pyproject.toml [tool.cigen.init]: strategy: "kaniko" is not one of'),
+     "pyproject.toml:2: tool.cigen.init.strategy: must be one of shell, dind, socket, "
+     "depot, buildkit, buildah"),
     ("pyproject.toml", "[tool.cigen.init]\nplatform = \"linux/amd64\"\n",
-     "pyproject.toml [tool.cigen.init]: platform: unknown setting"),
+     "pyproject.toml:2: tool.cigen.init.platform: unknown key (did you mean 'platforms'?)"),
     ("pyproject.toml", "[tool.cigen.init]\nplatforms = [\"linux/amd64\", \"arm\"]\n",
      'pyproject.toml [tool.cigen.init]: platforms: "arm" is not a platform'),
     ("cigen.toml", "[init]\ncache = \"maybe\"\n",
-     "cigen.toml [init]: cache: expected true or false"),
+     "cigen.toml:2: init.cache: must be true or false"),
     ("cigen.toml", "[init\n", "cigen.toml: invalid TOML: "),
     ("cigen.toml", "init = \"dind\"\n", "cigen.toml [init]: expected a table"),
 ])
@@ -348,6 +349,7 @@ class Terminal:
 def test_asks_on_a_terminal(repo: Path) -> None:
     terminal = Terminal(repo)
     terminal.answer("Build strategy", "dind")
+    terminal.answer("Runner executor", "")
     terminal.answer("Image repository", "")
     terminal.answer("Dockerfile", "")
     terminal.answer("Build context", "")
@@ -364,3 +366,43 @@ def test_asks_on_a_terminal(repo: Path) -> None:
     assert pipeline["test"]["script"] == ["make test"]
     assert "release-latest" not in pipeline
     assert "--sbom=true" in pipeline["build"]["script"][-1]
+
+
+def test_questions_show_their_choices_and_ask_again(repo: Path) -> None:
+    terminal = Terminal(repo)
+    terminal.answer("Build strategy", "kaniko")
+    # A bad choice is answered with the valid values, and asked again.
+    terminal.expect("shell, dind, socket, depot, buildkit, buildah")
+    terminal.answer("Build strategy", "buildkit")
+    terminal.answer("Runner executor", "")
+    terminal.answer("Image repository", "")
+    terminal.answer("Dockerfile", "")
+    terminal.answer("Build context", "")
+    terminal.answer("Platforms", "")
+    terminal.expect("Keep a layer cache between pipelines? [Y/n]")
+    os.write(terminal.master, b"maybe\r")
+    terminal.answer("layer cache", "no")
+    terminal.answer("Test command", "")
+    terminal.expect("default branch? [Y/n]")
+    os.write(terminal.master, b"\r")
+    terminal.expect("SBOM attestation? [y/N]")
+    os.write(terminal.master, b"\r")
+    terminal.answer("provenance", "")
+    assert terminal.finish() == 0
+    pipeline = (repo / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "release-latest" in pipeline
+    assert "--export-cache" not in pipeline
+
+
+def test_bad_settings_stop_init_with_the_line(repo: Path, cigen: Cigen) -> None:
+    for written, message in [
+        ('test_command = "make"', "pyproject.toml:3: tool.cigen.init.test_command: unknown key "
+                                  "(did you mean 'test-command'?)"),
+        ('platforms = "linux/amd64"', "pyproject.toml:3: tool.cigen.init.platforms: "
+                                      "must be an array"),
+        ('sbom = "yes"', "pyproject.toml:3: tool.cigen.init.sbom: must be true or false"),
+    ]:
+        (repo / "pyproject.toml").write_text(f"[tool.cigen.init]\ncache = true\n{written}\n")
+        result = cigen("init", "-o", "-", cwd=repo)
+        assert result.exit_code == 2
+        assert result.stderr == f"cigen: error: {message}\n"

@@ -19,6 +19,7 @@ STAGE_RANKS = {
     "jobs": 2, "runner": 2,
     "lint": 3,
     "init": 4,
+    "server": 4,
     "cli": 5,
 }
 

@@ -28,6 +28,7 @@ Cigen = Callable[..., Result]
 COMPONENT = PROJECT / "templates" / "lint.yml"
 INCLUDE = PROJECT / "ci" / "cigen-lint.gitlab-ci.yml"
 REPORT = "gl-code-quality-report.json"
+JUNIT = "cigen-junit.xml"
 INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 BAD = """\
 build:
@@ -82,8 +83,11 @@ def test_component_declares_the_documented_inputs() -> None:
     header, body = component_documents()
     inputs = header["spec"]["inputs"]
     defaults = {name: spec["default"] for name, spec in inputs.items()}
-    assert {name: defaults[name] for name in ("paths", "fail-on", "format", "stage")} == {
-        "paths": ".", "fail-on": "warning", "format": "codequality", "stage": "test"}
+    assert {name: defaults[name] for name in ("paths", "fail-on", "stage")} == {
+        "paths": ".", "fail-on": "warning", "stage": "test"}
+    # The reports are fixed by what GitLab reads: no format to choose, so none can be
+    # published under the wrong report type.
+    assert "format" not in inputs
     assert re.fullmatch(r"python:\d+\.\d+-slim", defaults["image"])
     assert set(INPUT.findall(body)) <= set(inputs)
 
@@ -99,20 +103,29 @@ def test_both_files_lint_clean(cigen: Cigen) -> None:
                          ids=["component", "include"])
 def test_job_runs_on_merge_requests_and_publishes_code_quality(jobs: dict[str, Any]) -> None:
     job = jobs["cigen-lint"]
-    conditions = [rule.get("if", "") for rule in job["rules"]]
-    assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in conditions
+    # Once per push, as GitLab documents for avoiding duplicate pipelines with
+    # $CI_OPEN_MERGE_REQUESTS (docs.gitlab.com/ci/yaml/workflow/#switch-between-branch-
+    # pipelines-and-merge-request-pipelines): the merge request pipeline when there is
+    # one, else the branch pipeline.
+    assert job["rules"] == [
+        {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
+        {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
+        {"if": "$CI_COMMIT_BRANCH"}]
     assert job["artifacts"]["when"] == "always"
-    assert job["artifacts"]["reports"]["codequality"] == REPORT
+    assert job["artifacts"]["reports"] == {"codequality": REPORT, "junit": JUNIT}
     assert any("pip install" in line for line in job["script"])
     lint_lines = [line for line in job["script"] if line.startswith("cigen lint ")]
-    assert len(lint_lines) == 1
-    assert f"--output {REPORT}" in lint_lines[0]
+    assert len(lint_lines) == 2
+    assert "--format junit" in lint_lines[0] and f"--output {JUNIT}" in lint_lines[0]
+    assert "--exit-zero" in lint_lines[0]
+    assert "--format codequality" in lint_lines[1] and f"--output {REPORT}" in lint_lines[1]
 
 
-def lint_command(jobs: dict[str, Any]) -> list[str]:
-    """The job's `cigen lint` line as argv, with the job's variables expanded."""
+def lint_command(jobs: dict[str, Any], report: str = REPORT) -> list[str]:
+    """The job's `cigen lint` line writing ``report`` as argv, its variables expanded."""
     job = jobs["cigen-lint"]
-    line = next(line for line in job["script"] if line.startswith("cigen lint "))
+    line = next(line for line in job["script"]
+                if line.startswith("cigen lint ") and f"--output {report}" in line)
     variables = job.get("variables", {})
     # The lint line uses $NAME and "$NAME" only; an unquoted list expands to words.
     expanded = re.sub(r"\$(\w+)", lambda match: str(variables.get(match.group(1), match.group(0))),
@@ -136,3 +149,9 @@ def test_the_job_command_writes_a_code_quality_report(
     paths = {issue["location"]["path"] for issue in issues}
     assert paths == ({"ci/build.gitlab-ci.yml", "app/.gitlab-ci.yml"} if "ci" in argv
                      else {".gitlab-ci.yml", "ci/build.gitlab-ci.yml", "app/.gitlab-ci.yml"})
+    # The log explains the failure without opening the report.
+    assert "error CG109 [*] registry-password-argv:" in result.stderr
+    junit = lint_command(jobs, JUNIT)
+    first = cigen(*junit[1:], cwd=tmp_path)
+    assert (first.exit_code, first.stdout, first.stderr) == (0, "", "")
+    assert "<failure" in (tmp_path / JUNIT).read_text(encoding="utf-8")

@@ -126,7 +126,7 @@ def test_try_repo_fails_on_a_bad_file_and_passes_a_good_one(
     bad = try_repo(hook_repository, project, ".gitlab-ci.yml")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert re.search(r"cigen lint\.+Failed", bad.stdout)
-    assert ".gitlab-ci.yml:4:43: CG109 registry-password-argv" in bad.stdout
+    assert ".gitlab-ci.yml:4:43: error CG109 [*] registry-password-argv:" in bad.stdout
 
     good = try_repo(hook_repository, project, "ci/build.gitlab-ci.yml")
     assert good.returncode == 0, good.stdout + good.stderr

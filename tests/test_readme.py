@@ -43,7 +43,7 @@ def test_quickstart_example_reports_what_the_readme_shows() -> None:
     assert shown
     for line in shown:
         assert line in result.stdout.splitlines()
-    rules = set(re.findall(r" CG\d{3} ([a-z-]+) ", result.stdout))
+    rules = set(re.findall(r" CG\d{3}(?: \[\*\])? ([a-z-]+):", result.stdout))
     assert {"privileged-dind", "dind-tls-disabled", "vfs-storage-driver", "ref-name-tag",
             "unconditional-latest", "registry-password-argv", "unpinned-docker-image",
             "ineffective-cache-from", "privileged-runner", "docker-socket-mount"} <= rules
@@ -61,3 +61,34 @@ def test_json_example_is_what_cigen_prints(tmp_path: Path) -> None:
     result = run_cigen(*command.group(1).split(), cwd=tmp_path)
     assert result.exit_code == 1
     assert result.stdout == shown.group(1)
+
+
+def test_terminal_format_examples_are_what_cigen_prints(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    pipeline = re.search(r"```yaml\n(.*?)```", text[text.index("## Output formats"):], re.S)
+    section = text[text.index("### full and concise"):text.index("### json")]
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert pipeline and shown
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitlab-ci.yml").write_text(pipeline.group(1), encoding="utf-8")
+    runs = re.split(r"^\$ cigen ", shown.group(1), flags=re.M)[1:]
+    assert len(runs) == 2
+    for run in runs:
+        command, _, output = run.partition("\n")
+        result = run_cigen(*command.split(), cwd=tmp_path)
+        assert result.stdout == output
+
+
+def test_rules_document_is_current_and_every_link_has_its_heading() -> None:
+    document = (PROJECT / "docs" / "rules.md").read_text(encoding="utf-8")
+    result = run_cigen("rules", "--format", "docs", cwd=PROJECT)
+    assert result.stdout == document, "regenerate: cigen rules --format docs > docs/rules.md"
+    # GitLab's heading anchors: lower case, spaces to hyphens.
+    anchors = {line[3:].strip().lower().replace(" ", "-")
+               for line in document.splitlines() if line.startswith("## ")}
+    listed = run_cigen("rules", "--format", "json", cwd=PROJECT).json()
+    assert listed and all(rule["url"].rpartition("#")[2] in anchors for rule in listed)
+    explained = run_cigen("explain", "ref-name-tag", cwd=PROJECT)
+    assert explained.stdout.rstrip().endswith(
+        "Documentation: https://gitlab.com/cigen/cigen/-/blob/main/docs/rules.md"
+        "#cg107-ref-name-tag")

@@ -91,7 +91,10 @@ def severities_by_format(cigen: Cigen, root: Path) -> dict[str, Counter[str]]:
 
     severity_of = {finding["code"]: finding["severity"] for finding in document["findings"]}
     text = lint(cigen, root, "text", "--quiet", ".").stdout.splitlines()
-    seen["text"] = Counter(severity_of[line.split(": ", 1)[1].split(" ", 1)[0]] for line in text)
+    # `path:line:col: severity CODE ...`: the severity, checked against the JSON's.
+    seen["text"] = Counter(severity_of[line.split(": ", 1)[1].split(" ")[1]] for line in text)
+    assert all(line.split(": ", 1)[1].split(" ")[0] == severity_of[
+        line.split(": ", 1)[1].split(" ")[1]] for line in text)
     return seen
 
 
@@ -105,8 +108,9 @@ def test_every_format_reports_the_same_findings(write: Write, cigen: Cigen) -> N
     fixable = sum(finding["fixable"] for finding in findings)
     files = len({finding["path"] for finding in findings})
     summary = lint(cigen, root, "text", ".").stdout.splitlines()[-1]
+    # The unpinned image's fix is unsafe: counted apart, as --unsafe-fixes would apply it.
     assert summary == (f"Found 4 problems (1 error, 2 warnings, 1 info) in {files} files"
-                       + (f"; {fixable} fixable with --fix." if fixable else "."))
+                       f"; {fixable} fixable with --fix (1 more with --unsafe-fixes).")
 
     suites = JUnitXml.fromstring(lint(cigen, root, "junit", ".").stdout)
     listed = sum(len(failure.text.splitlines())
@@ -122,7 +126,9 @@ def test_output_writes_the_same_report_to_a_file(write: Write, cigen: Cigen) -> 
     for output_format in FORMATS:
         printed = cigen("lint", "--format", output_format, ".", cwd=root)
         result = cigen("lint", "--format", output_format, "--output", "out/report", ".", cwd=root)
-        assert (result.exit_code, result.stdout, result.stderr) == (1, "", ""), output_format
+        # The report goes to the file; the log (standard error) still explains the run.
+        assert (result.exit_code, result.stdout) == (1, ""), output_format
+        assert result.stderr.endswith(f"cigen: {output_format} report written to out/report\n")
         assert written.read_text(encoding="utf-8") == printed.stdout
         assert os.listdir(root / "out") == ["report"]  # no temporary file left behind
 
@@ -130,7 +136,7 @@ def test_output_writes_the_same_report_to_a_file(write: Write, cigen: Cigen) -> 
 def test_output_creates_a_missing_directory(write: Write, cigen: Cigen) -> None:
     root = project(write)
     result = cigen("lint", "--format", "sarif", "--output", "reports/ci/report.sarif", ".",
-                   cwd=root)
+                   "--quiet", cwd=root)
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", "")
     assert os.listdir(root / "reports" / "ci") == ["report.sarif"]
     json.loads((root / "reports" / "ci" / "report.sarif").read_text(encoding="utf-8"))
@@ -276,8 +282,9 @@ def test_sarif_is_valid_and_describes_rules_and_results(write: Write, cigen: Cig
     assert login_rule["shortDescription"]["text"] == next(
         rule["summary"] for rule in listing if rule["code"] == "CG109")
     assert login_rule["fullDescription"]["text"].startswith("Reports ")
-    assert login_rule["help"]["text"] == cigen("explain", "CG109").stdout.split("\n\n", 1)[1].strip()
-    assert login_rule["helpUri"].startswith("https://")
+    explained = cigen("explain", "CG109").stdout.split("\n\n", 1)[1].strip()
+    assert login_rule["help"]["text"] == explained.rsplit("\n\nDocumentation: ", 1)[0]
+    assert login_rule["helpUri"].endswith("/docs/rules.md#cg109-registry-password-argv")
     assert login_rule["defaultConfiguration"] == {"level": "error"}
 
     login = next(result for result in run["results"] if result["ruleId"] == "CG109")
@@ -319,7 +326,7 @@ def test_junit_has_a_case_per_file_and_rule(write: Write, cigen: Cigen) -> None:
     failure = login.result[0]
     assert isinstance(failure, Failure)
     assert failure.type == "error"
-    assert failure.text.startswith(".gitlab-ci.yml:7:43: CG109 registry-password-argv ")
+    assert failure.text.startswith(".gitlab-ci.yml:7:43: error CG109 [*] registry-password-argv: ")
     assert xml.tests == 5
     assert xml.failures == 4
 
@@ -395,9 +402,9 @@ def test_colour_only_on_a_terminal_without_no_color(write: Write, tmp_path: Path
     write(".gitlab-ci.yml", MIXED)
     environment = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
     coloured = run_on_terminal(["lint"], tmp_path, environment)
-    assert "\033[31mCG109 registry-password-argv\033[0m" in coloured
+    assert "\033[1m\033[31merror[CG109]\033[0m [*] registry-password-argv:" in coloured
     plain = run_on_terminal(["lint"], tmp_path, {**environment, "NO_COLOR": "1"})
-    assert "CG109 registry-password-argv" in plain
+    assert "error[CG109] [*] registry-password-argv:" in plain
     assert "\033[" not in plain
     to_file = run_on_terminal(["lint", "--output", "report.txt"], tmp_path, environment)
     assert to_file == ""
@@ -413,5 +420,5 @@ def test_shell_completion_offers_every_format(tmp_path: Path) -> None:
                    "COMP_WORDS": "cigen lint --format ", "COMP_CWORD": "3"}
     completed = subprocess.run([str(script)], cwd=tmp_path, env=environment,
                                capture_output=True, text=True, timeout=60, check=False)
-    assert completed.stdout.split() == ["text", "json", "codequality", "sarif", "junit",
-                                        "github"]
+    assert completed.stdout.split() == ["full", "concise", "text", "json", "codequality",
+                                        "sarif", "junit", "github"]

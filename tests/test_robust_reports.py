@@ -146,13 +146,15 @@ def test_text_output_escapes_control_characters_visibly(hostile: Path) -> None:
     lines = output.splitlines()
     assert len(lines) == len(findings) + 1  # no line break from the file starts a new line
     for line in lines[:-1]:
-        assert re.match(r"^[^\n]+:\d+:\d+: CG\d{3} [a-z-]+ ", line), line
-    assert re.fullmatch(r"Found \d+ problems \([^)]*\) in 2 files(; \d+ fixable with --fix)?\.",
+        assert re.match(r"^[^\n]+:\d+:\d+: (error|warning|info) CG\d{3}( \[\*\])? [a-z-]+: ",
+                        line), line
+    assert re.fullmatch(r"Found \d+ problems \([^)]*\) in 2 files(; \d+ fixable with --fix)?"
+                        r"( \(\d+ more with --unsafe-fixes\)| --unsafe-fixes)?\.",
                         lines[-1])
     assert (r"(job: evil\x1b[2J\x1b]0;title\x07\u202ejob\x85\u2028\x7f\n::error::x\r\x01"
             r"\ufffe\x9b\u2066\t)") in output
     assert r"duplicate key 'TOKEN\x1b[31m\u202e\x85\u2029'" in output
-    assert r"ci\x1b[31m\u202e\x85/a\udcff\n.gitlab-ci.yml:2:10: CG110 " in output
+    assert r"ci\x1b[31m\u202e\x85/a\udcff\n.gitlab-ci.yml:2:10: warning CG110 " in output
 
 
 def test_text_output_to_a_file_is_the_same_escaped_text(hostile: Path) -> None:

@@ -1,16 +1,17 @@
-"""The command line: ``cigen lint``, ``rules``, ``explain``, ``expand`` and ``init``.
+"""The command line: ``cigen lint``, ``rules``, ``explain``, ``expand``, ``init`` and
+``server``.
 
 Thin on purpose: each command's module parses its options and hands them to
 the stage that does the work (:mod:`cigen.lint.run`, :mod:`cigen.gitlab.expand`,
-:mod:`cigen.init.run`); no checking, merging or rendering happens here. The
-work's own modules are imported inside each command, so a call pays only for
-the command it runs.
+:mod:`cigen.init.run`, :mod:`cigen.server.protocol`); no checking, merging or
+rendering happens here. The work's own modules are imported inside each
+command, so a call pays only for the command it runs.
 """
 
 import importlib
 import sys
 
-COMMAND_MODULES = ("lint", "rules", "expand", "init")
+COMMAND_MODULES = ("lint", "rules", "expand", "init", "server")
 """Each registers its commands on the app when imported; `cigen --help` lists them in this order."""
 
 

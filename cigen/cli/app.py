@@ -30,6 +30,8 @@ app = typer.Typer(
 
 
 class OutputFormat(StrEnum):
+    full = "full"
+    concise = "concise"
     text = "text"
     json = "json"
     codequality = "codequality"
@@ -42,12 +44,29 @@ class RulesFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    docs = "docs"
+
+
+class Colour(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class Threshold(StrEnum):
     error = "error"
     warning = "warning"
     info = "info"
+
+
+def complete_rule(incomplete: str) -> list[str]:
+    """Rule names (and codes) for shell completion; the last of a comma-separated list."""
+    from cigen.lint.rules import all_rules
+
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [prefix + key for rule in all_rules() for key in (rule.name, rule.code)
+            if key.lower().startswith(last.lower())]
 
 
 def fail(message: str) -> typer.Exit:

@@ -11,11 +11,30 @@ import typer
 from cigen.cli.app import EXIT_USAGE, app, fail
 
 
+def complete_strategy(incomplete: str) -> list[str]:
+    """Strategy names for shell completion (the model loads only when completing)."""
+    from cigen.init.spec import Strategy
+
+    return [strategy.value for strategy in Strategy if strategy.value.startswith(incomplete)]
+
+
+def complete_executor(incomplete: str) -> list[str]:
+    """Executor names for shell completion."""
+    from cigen.init.spec import Executor
+
+    return [executor.value for executor in Executor if executor.value.startswith(incomplete)]
+
+
 @app.command()
 def init(
     strategy: Annotated[str | None, typer.Option(
         "--strategy", metavar="[shell|dind|socket|depot|buildkit|buildah]",
-        help="How the image is built (default: buildkit).", show_default=False)] = None,
+        help="How the image is built (default: buildkit).", show_default=False,
+        autocompletion=complete_strategy)] = None,
+    executor: Annotated[str | None, typer.Option(
+        "--executor", metavar="[docker|kubernetes]",
+        help="The runner executor the jobs run on (default: docker).", show_default=False,
+        autocompletion=complete_executor)] = None,
     image: Annotated[str | None, typer.Option(
         "--image", help="Repository to push to, without a tag (default: $CI_REGISTRY_IMAGE).",
         show_default=False)] = None,
@@ -49,7 +68,8 @@ def init(
     ] = ".gitlab-ci.yml",
     runner_config: Annotated[str | None, typer.Option(
         "--runner-config", metavar="PATH",
-        help="Also write the GitLab Runner config.toml settings the pipeline needs.")
+        help="Also write the runner settings the pipeline needs: config.toml, or for a "
+             ".yaml path gitlab-runner Helm chart values (--executor kubernetes).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
@@ -62,7 +82,7 @@ def init(
 
     from cigen.init.run import InitError, InitRequest, InternalError, run_init
 
-    given = {"strategy": strategy, "image": image, "dockerfile": dockerfile,
+    given = {"strategy": strategy, "executor": executor, "image": image, "dockerfile": dockerfile,
              "context": context, "platforms": platform, "cache": cache,
              "test_command": test_command, "release_latest": release_latest, "sbom": sbom,
              "provenance": provenance}

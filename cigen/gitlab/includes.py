@@ -31,7 +31,8 @@ MAX_INCLUDES = 150
 
 
 class IncludeResult:
-    __slots__ = ("config", "files", "needs_resolution", "problems", "sources", "unresolved")
+    __slots__ = ("config", "files", "needs_resolution", "problems", "reads_tree", "sources",
+                 "unresolved")
 
     config: YMap
     sources: dict[str, SourceText]
@@ -42,6 +43,8 @@ class IncludeResult:
     """Display paths of every file that was read, the main file first."""
     needs_resolution: bool
     """Some file has `!reference` tags or nested lists to rewrite."""
+    reads_tree: bool
+    """Some include depends on which files the repository holds (a glob, `exists:`)."""
 
     def __init__(self, config: YMap, sources: dict[str, SourceText] | None = None,
                  problems: list[Problem] | None = None, unresolved: bool = False,
@@ -52,6 +55,7 @@ class IncludeResult:
         self.unresolved = unresolved
         self.files = [] if files is None else files
         self.needs_resolution = needs_resolution
+        self.reads_tree = False
 
 
 class IncludeResolver:
@@ -273,6 +277,7 @@ class IncludeResolver:
         return [full for _, full in sorted(found)]
 
     def _repository_files(self) -> list[tuple[str, int, str]]:
+        self.result.reads_tree = True
         """Every file below the root (``.git`` aside), read once: its relative path
         with ``/``, its place in a walk of the tree (a directory's files, sorted,
         before its subdirectories, sorted) and its full path; sorted by path."""

@@ -25,6 +25,8 @@ from cigen.source.positions import Reference, Span, YMap, YSeq
 from cigen.source.text import Problem, SourceText
 from cigen.source.yaml_reader import MAX_EXPANDED_NODES
 
+RULE_KEYS = frozenset({"rules", "only", "except"})
+"""The keys that decide the refs a job runs on."""
 MAX_EXTENDS_LEVELS = 11
 MAX_REFERENCE_DEPTH = 10
 MAX_EXPANDED_VARIABLE = 10 * 1024 * 1024
@@ -100,7 +102,7 @@ class Variable:
 class Job:
     """One job (or hidden template) after extends, references and defaults."""
 
-    __slots__ = ("ancestors", "config", "incomplete", "name", "variables")
+    __slots__ = ("ancestors", "config", "incomplete", "name", "rules_unknown", "variables")
 
     name: str
     config: YMap
@@ -109,14 +111,19 @@ class Job:
     """Every job or template this one extends, directly or through others."""
     incomplete: bool
     """Some template it extends is not in the files cigen could read."""
+    rules_unknown: bool
+    """Its ``rules``/``only``/``except`` may come from such a template: no template
+    merged after it, nor the job itself, sets them."""
 
     def __init__(self, name: str, config: YMap, variables: dict[str, Variable] | None = None,
-                 ancestors: set[str] | None = None, incomplete: bool = False) -> None:
+                 ancestors: set[str] | None = None, incomplete: bool = False,
+                 rules_unknown: bool | None = None) -> None:
         self.name = name
         self.config = config
         self.variables = {} if variables is None else variables
         self.ancestors = set() if ancestors is None else ancestors
         self.incomplete = incomplete
+        self.rules_unknown = incomplete if rules_unknown is None else rules_unknown
 
     @property
     def hidden(self) -> bool:
@@ -127,7 +134,7 @@ class Job:
 
 
 class Pipeline:
-    __slots__ = ("config", "files", "jobs", "path", "problems", "referenced",
+    __slots__ = ("config", "files", "jobs", "path", "problems", "reads_tree", "referenced",
                  "sources", "unknown_targets", "unresolved_includes")
 
     path: str
@@ -139,6 +146,8 @@ class Pipeline:
     unresolved_includes: bool
     referenced: set[str]
     """Top-level keys that some `!reference` reads."""
+    reads_tree: bool
+    """What it includes depends on which files the repository holds (a glob, `exists:`)."""
 
     def __init__(self, path: str, config: YMap, jobs: dict[str, Job],
                  sources: dict[str, SourceText], files: list[str], problems: list[Problem],
@@ -153,6 +162,7 @@ class Pipeline:
         self.unresolved_includes = unresolved_includes
         self.referenced = set() if referenced is None else referenced
         self.unknown_targets = [] if unknown_targets is None else unknown_targets
+        self.reads_tree = False
 
     def is_whole_pipeline(self) -> bool:
         """Whether this file looks like a pipeline's root rather than a fragment that
@@ -182,12 +192,16 @@ def load_pipeline(real_path: str, source: SourceText, root: str,
 def resolve(path: str, config: YMap | None, included: IncludeResult) -> Pipeline:
     problems = included.problems
     if config is None:
-        return Pipeline(path, YMap(), {}, included.sources, included.files, problems,
-                        included.unresolved)
-    resolver = _Resolver(config, problems, included.unresolved, included.needs_resolution)
-    jobs = resolver.resolve_jobs()
-    return Pipeline(path, resolver.config, jobs, included.sources, included.files, problems,
-                    included.unresolved, resolver.referenced, resolver.unknown_targets)
+        pipeline = Pipeline(path, YMap(), {}, included.sources, included.files, problems,
+                            included.unresolved)
+    else:
+        resolver = _Resolver(config, problems, included.unresolved, included.needs_resolution)
+        jobs = resolver.resolve_jobs()
+        pipeline = Pipeline(path, resolver.config, jobs, included.sources, included.files,
+                            problems, included.unresolved, resolver.referenced,
+                            resolver.unknown_targets)
+    pipeline.reads_tree = included.reads_tree
+    return pipeline
 
 
 class _Resolver:
@@ -203,6 +217,8 @@ class _Resolver:
         self.levels: dict[str, int] = {}
         """How many mappings each job's `extends` chain merges, itself included."""
         self.incomplete: set[str] = set()
+        self.rules_open: set[str] = set()
+        """Jobs whose rules may come from a template that could not be read."""
         self.referenced: set[str] = set()
         self.unknown_targets: list[Problem] = []
         """`extends` and `!reference` targets not found where includes could not be read:
@@ -245,7 +261,8 @@ class _Resolver:
             job_config = self._apply_defaults(job_config, defaults)
             jobs[name] = Job(name, job_config,
                              self._job_variables(job_config, global_variables),
-                             self.ancestors.get(name, set()), name in self.incomplete)
+                             self.ancestors.get(name, set()), name in self.incomplete,
+                             name in self.rules_open)
         return jobs
 
     # -- extends -------------------------------------------------------------
@@ -284,21 +301,30 @@ class _Resolver:
             merged: list[YMap] = []
             ancestors = self.ancestors.setdefault(name, set())
             parent_levels = [0]
+            # Later parents, then the job itself, override what earlier ones set: the
+            # rules stay unknown only if the last to set them is a template not read.
+            rules_open = False
             for parent, parent_span in parent_list:
                 target = self.raw.get(parent) if isinstance(parent, str) else None
                 if not isinstance(target, YMap):
+                    rules_open = True
                     self.incomplete.add(name)
                     unknown = Problem(
                         "extends-error", f"`{name}`: unknown keys in `extends` ({parent})",
                         parent_span or span)
                     (self.unknown_targets if self.unresolved else self.problems).append(unknown)
                     continue
-                merged.append(self._extend(str(parent), target))
+                extended_parent = self._extend(str(parent), target)
+                merged.append(extended_parent)
+                if RULE_KEYS & extended_parent.keys() or str(parent) in self.rules_open:
+                    rules_open = str(parent) in self.rules_open
                 ancestors.add(str(parent))
                 ancestors.update(self.ancestors.get(str(parent), ()))
                 parent_levels.append(self.levels.get(str(parent), 1))
                 if str(parent) in self.incomplete:
                     self.incomplete.add(name)
+            if rules_open and not RULE_KEYS & job.keys():
+                self.rules_open.add(name)
             self.levels[name] = 1 + max(parent_levels)
             # Reported once, by the job whose own chain first goes past the limit.
             if self.levels[name] > MAX_EXTENDS_LEVELS >= max(parent_levels):

@@ -5,7 +5,9 @@ the repository's ``templates/init/`` in a source checkout), how values reach
 them (every ``{{ value }}`` is written as a quoted YAML or TOML string, so no
 value can change the document's structure), and the self-check each text
 passes before it is handed out: it parses, and ``cigen lint`` reports nothing
-at warning or error level on it.
+at warning or error level on it. The runner settings come as a ``config.toml``
+snippet or, for a runner the gitlab-runner Helm chart installs, as chart
+values that carry the same TOML in ``runners.config``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from cigen.lint import versions
 
 PIPELINE = "pipeline"
 RUNNER = "runner"
+HELM_VALUES = "helm"
+# The file names the self-check lints each kind of text under.
+CHECKED_AS = {PIPELINE: ".gitlab-ci.yml", RUNNER: "config.toml", HELM_VALUES: "values.yaml"}
 
 
 class SelfCheckError(Exception):
@@ -82,9 +87,9 @@ def _environment(toml: bool) -> Environment:
         keep_trailing_newline=True)
 
 
-def _context(spec: BuildSpec) -> dict[str, Any]:
+def _context(spec: BuildSpec, helm: bool = False) -> dict[str, Any]:
     pinned = {name: getattr(versions, name) for name in dir(versions) if name.isupper()}
-    return {"spec": spec, "versions": pinned}
+    return {"spec": spec, "versions": pinned, "helm": helm}
 
 
 def render_pipeline(spec: BuildSpec) -> str:
@@ -92,9 +97,21 @@ def render_pipeline(spec: BuildSpec) -> str:
     return _tidy(template.render(_context(spec)))
 
 
-def render_runner_config(spec: BuildSpec) -> str:
+def render_runner_config(spec: BuildSpec, helm: bool = False) -> str:
     template = _environment(toml=True).get_template(f"{spec.strategy.value}.toml.j2")
-    return _tidy(template.render(_context(spec)))
+    return _tidy(template.render(_context(spec, helm)))
+
+
+def render_helm_values(spec: BuildSpec) -> str:
+    """Chart values whose ``runners.config`` literal block holds the runner settings.
+
+    The TOML is indented into the block as it is: its values are quoted strings of
+    printable ASCII, so no line of it can end the block early.
+    """
+    toml = render_runner_config(spec, helm=True)
+    block = "\n".join(f"    {line}" if line else "" for line in toml.splitlines())
+    template = _environment(toml=False).get_template("_helm_values.yaml.j2")
+    return _tidy(template.render({**_context(spec, helm=True), "config": Markup(block)}))
 
 
 def _tidy(text: str) -> str:
@@ -120,7 +137,7 @@ def self_check(text: str, kind: str) -> None:
     from cigen.lint.engine import LintOptions, lint_paths
     from cigen.lint.findings import Severity
 
-    name = ".gitlab-ci.yml" if kind == PIPELINE else "config.toml"
+    name = CHECKED_AS[kind]
     with tempfile.TemporaryDirectory(prefix="cigen-check-") as directory:
         path = os.path.join(directory, name)
         with open(path, "w", encoding="utf-8") as handle:
@@ -136,6 +153,11 @@ def self_check(text: str, kind: str) -> None:
 
 def generate(spec: BuildSpec, kind: str) -> str:
     """The checked text of the pipeline or the runner settings for ``spec``."""
-    text = render_pipeline(spec) if kind == PIPELINE else render_runner_config(spec)
+    if kind == PIPELINE:
+        text = render_pipeline(spec)
+    elif kind == HELM_VALUES:
+        text = render_helm_values(spec)
+    else:
+        text = render_runner_config(spec)
     self_check(text, kind)
     return text

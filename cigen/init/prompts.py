@@ -13,7 +13,14 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from cigen.init.spec import STRATEGY_SUMMARIES, WITH_ATTESTATIONS, BuildSpec, Strategy
+from cigen.init.spec import (
+    NOT_ON_KUBERNETES,
+    STRATEGY_SUMMARIES,
+    WITH_ATTESTATIONS,
+    BuildSpec,
+    Executor,
+    Strategy,
+)
 
 
 def _problem_with(answers: dict[str, Any], field: str) -> str | None:
@@ -42,23 +49,29 @@ def ask() -> dict[str, Any]:
                 return
             click.echo(f"  {problem}", err=True)
 
+    def yes_no(field: str, text: str, default: bool) -> None:
+        # `confirm` reads y/yes/n/no, shows [Y/n] or [y/N], and asks again on anything else.
+        answers[field] = click.confirm(text, default=default, err=True)
+
     click.echo("Strategies:", err=True)
     for strategy, summary in STRATEGY_SUMMARIES.items():
         click.echo(f"  {strategy.value:<9} {summary}", err=True)
     question("strategy", "Build strategy", Strategy.buildkit.value,
              type=click.Choice([strategy.value for strategy in Strategy]))
+    if answers["strategy"] not in {strategy.value for strategy in NOT_ON_KUBERNETES}:
+        question("executor", "Runner executor", Executor.docker.value,
+                 type=click.Choice([executor.value for executor in Executor]))
     question("image", "Image repository (without tag)", "$CI_REGISTRY_IMAGE")
     question("dockerfile", "Dockerfile", "Dockerfile")
     question("context", "Build context", ".")
     question("platforms", "Platforms, comma-separated (empty: the runner's own)", "",
              lambda text: [part.strip() for part in text.split(",") if part.strip()],
              show_default=False)
-    question("cache", "Keep a layer cache between pipelines?", True, type=bool)
+    yes_no("cache", "Keep a layer cache between pipelines?", True)
     question("test_command", "Test command to run in the built image (empty: no test job)",
              "", lambda text: text.strip() or None, show_default=False)
-    question("release_latest", "Move :latest to the tested image on the default branch?",
-             True, type=bool)
+    yes_no("release_latest", "Move :latest to the tested image on the default branch?", True)
     if answers["strategy"] in {strategy.value for strategy in WITH_ATTESTATIONS}:
-        question("sbom", "Attach an SBOM attestation?", False, type=bool)
-        question("provenance", "Attach a provenance attestation?", False, type=bool)
+        yes_no("sbom", "Attach an SBOM attestation?", False)
+        yes_no("provenance", "Attach a provenance attestation?", False)
     return answers

@@ -24,7 +24,7 @@ from cigen.init.files import (
     display_path,
     write_files,
 )
-from cigen.init.generate import PIPELINE, RUNNER, SelfCheckError, generate
+from cigen.init.generate import HELM_VALUES, PIPELINE, RUNNER, SelfCheckError, generate
 from cigen.init.settings import Settings, SettingsError, load_settings
 from cigen.init.spec import (
     BuildSpec,
@@ -61,6 +61,18 @@ class InitRequest:
 
 
 def _from_settings(settings: Settings) -> dict[str, Any]:
+    from cigen.gitlab.schema import dotted
+    from cigen.lint.settings import first_violation
+
+    # The file is held to its schema as written (kebab-case keys, real booleans and
+    # arrays), as strictly as `[tool.cigen]`: the model alone would accept
+    # `test_command`, `sbom = "yes"` or one platform as a string.
+    problem = first_violation(settings.values, "cigen-init.schema.json")
+    if problem is not None:
+        location, message = problem
+        line = settings.lines.get(str(location[0])) if location else None
+        where = f"{settings.file}:{line}" if line is not None else str(settings.file)
+        raise InitError(f"{where}: {dotted([*settings.keys, *location])}: {message}")
     try:
         BuildSpec.model_validate(settings.values)
     except ValidationError as error:
@@ -100,13 +112,18 @@ def run_init(request: InitRequest, directory: Path) -> list[str]:
         raise InitError("--runner-config: standard output is already taken by --output -")
     kinds = {PIPELINE: Destination("--output", request.output)}
     if request.runner_config is not None:
-        kinds[RUNNER] = Destination("--runner-config", request.runner_config)
+        kinds[_runner_kind(request.runner_config)] = Destination("--runner-config",
+                                                                 request.runner_config)
     try:
         check_destinations(list(kinds.values()), request.force)
     except OutputError as error:
         raise InitError(str(error)) from None
     settings = _load_settings(directory)
     spec = _build_spec(request, settings)
+    if HELM_VALUES in kinds and not spec.kubernetes:
+        raise InitError(f"{kinds[HELM_VALUES].label}: a .yaml or .yml path gets gitlab-runner Helm "
+                        "chart values, which run the Kubernetes executor; add --executor "
+                        "kubernetes, or name a .toml file for the Docker executor")
     texts = [(destination, _generate(spec, kind, _namer(request, settings)))
              for kind, destination in kinds.items()]
     notes = _notes(spec, request, directory)
@@ -115,6 +132,11 @@ def run_init(request: InitRequest, directory: Path) -> list[str]:
     except OutputError as error:
         raise InitError(str(error)) from None
     return notes
+
+
+def _runner_kind(path: str) -> str:
+    """Helm chart values for a YAML path, else a ``config.toml`` snippet."""
+    return HELM_VALUES if path.lower().endswith((".yaml", ".yml")) else RUNNER
 
 
 def _namer(request: InitRequest, settings: Settings) -> Callable[[str], str]:
@@ -166,7 +188,9 @@ def _notes(spec: BuildSpec, request: InitRequest, directory: Path) -> list[str]:
     written = [display_path(path) for path in (request.output, request.runner_config)
                if path is not None and path != STDOUT]
     if written:
-        notes.append(f"wrote {' and '.join(written)} (strategy {spec.strategy.value})")
+        executor = ", executor kubernetes" if spec.kubernetes else ""
+        notes.append(f"wrote {' and '.join(written)} (strategy {spec.strategy.value}"
+                     f"{executor})")
     try:
         dockerfile_exists = (directory / spec.dockerfile).is_file()
     except OSError:  # a path longer than the system takes: it cannot exist
@@ -175,8 +199,9 @@ def _notes(spec: BuildSpec, request: InitRequest, directory: Path) -> list[str]:
         notes.append(f"{spec.dockerfile} does not exist yet: the jobs are skipped until it does")
     tag = RUNNER_TAGS.get(spec.strategy)
     if tag and request.runner_config is None:
-        notes.append(f"the build job needs a runner tagged {tag}; --runner-config PATH "
-                     "writes its settings")
+        what = ("--runner-config values.yaml writes its Helm chart values" if spec.kubernetes
+                else "--runner-config PATH writes its settings")
+        notes.append(f"the build job needs a runner tagged {tag}; {what}")
     if spec.strategy is Strategy.depot:
         notes.append("set DEPOT_TOKEN (masked) and DEPOT_PROJECT_ID as CI/CD variables")
     if not spec.gitlab_registry:

@@ -25,6 +25,11 @@ class Settings:
     values: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     """``cigen.toml [init]`` or ``pyproject.toml [tool.cigen.init]``; None without a file."""
+    file: str | None = None
+    keys: tuple[str, ...] = ()
+    """The table's keys in the file (``("tool", "cigen", "init")``)."""
+    lines: dict[str, int] = field(default_factory=dict)
+    """The line of each key of the table."""
 
 
 CANDIDATES = (("cigen.toml", ("init",)), ("pyproject.toml", ("tool", "cigen", "init")))
@@ -36,7 +41,7 @@ def load_settings(directory: Path) -> Settings:
         if not path.is_file():
             continue
         try:
-            document: Any = read_toml(path.read_bytes().decode("utf-8"), name)[0]
+            document, layout = read_toml(path.read_bytes().decode("utf-8"), name)
         except (OSError, UnicodeDecodeError) as error:
             raise SettingsError(f"{name}: cannot read: {error}") from None
         except TomlError as error:
@@ -44,7 +49,7 @@ def load_settings(directory: Path) -> Settings:
                 if error.position else ""
             raise SettingsError(f"{name}: invalid TOML: {error.message}{where}") from None
         label = f"{name} [{'.'.join(keys)}]"
-        table = document
+        table: Any = document
         for key in keys:
             table = table.get(key) if isinstance(table, dict) else None
         if table is None:
@@ -53,5 +58,10 @@ def load_settings(directory: Path) -> Settings:
             continue
         if not isinstance(table, dict):
             raise SettingsError(f"{label}: expected a table")
-        return Settings(dict(table), label)
+        lines = {}
+        for key in table:
+            span = layout.nearest_span((*keys, key))
+            if span is not None:
+                lines[str(key)] = span.line
+        return Settings(dict(table), label, name, keys, lines)
     return Settings()

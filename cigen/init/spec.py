@@ -38,9 +38,14 @@ class Strategy(StrEnum):
     buildah = "buildah"
 
 
+class Executor(StrEnum):
+    docker = "docker"
+    kubernetes = "kubernetes"
+
+
 STRATEGY_SUMMARIES = {
     Strategy.shell: "shell executor with Docker Engine on the runner host",
-    Strategy.dind: "Docker-in-Docker with TLS (needs a privileged runner)",
+    Strategy.dind: "Docker-in-Docker with TLS (its daemon runs privileged)",
     Strategy.socket: "the runner host's Docker socket mounted into jobs",
     Strategy.depot: "Depot's remote builders (no daemon, no privileged runner)",
     Strategy.buildkit: "rootless BuildKit, daemonless (no privileged runner)",
@@ -50,6 +55,15 @@ STRATEGY_SUMMARIES = {
 # cannot produce a multi-platform image or attach attestations.
 HOST_DAEMON = frozenset({Strategy.shell, Strategy.socket})
 WITH_ATTESTATIONS = frozenset({Strategy.dind, Strategy.buildkit, Strategy.depot})
+# Why a strategy cannot run on a Kubernetes runner.
+NOT_ON_KUBERNETES = {
+    Strategy.shell: "strategy shell runs on a shell-executor runner host with Docker Engine, "
+                    "which a Kubernetes runner is not",
+    # Kubernetes nodes run containerd (dockershim left Kubernetes in 1.24): there is no
+    # Docker daemon whose socket a job could mount.
+    Strategy.socket: "strategy socket mounts the host's Docker socket, and Kubernetes nodes "
+                     "run containerd without one",
+}
 
 _VARIABLE = r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"
 _NAME_PART = rf"(?:[a-z0-9]|{_VARIABLE})(?:[a-z0-9._-]|{_VARIABLE})*"
@@ -117,6 +131,9 @@ class BuildSpec(BaseModel):
         description="How the image is built: " + "; ".join(
             f"{strategy.value}: {summary}" for strategy, summary in STRATEGY_SUMMARIES.items())
     )] = Strategy.buildkit
+    executor: Annotated[Executor, Field(
+        description="The GitLab Runner executor that runs the jobs: docker, or kubernetes "
+                    "(not with strategy shell or socket).")] = Executor.docker
     image: Annotated[str, Field(
         description="Repository the image is pushed to, without a tag (cigen adds "
                     "$CI_COMMIT_SHORT_SHA, $CI_COMMIT_REF_SLUG and latest).",
@@ -164,6 +181,14 @@ class BuildSpec(BaseModel):
         if isinstance(value, str) and value not in Strategy.__members__:
             raise ValueError(f"{shown(value)} is not one of "
                              f"{', '.join(strategy.value for strategy in Strategy)}")
+        return value
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _known_executor(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in Executor.__members__:
+            raise ValueError(f"{shown(value)} is not one of "
+                             f"{', '.join(executor.value for executor in Executor)}")
         return value
 
     @field_validator("image")
@@ -223,6 +248,10 @@ class BuildSpec(BaseModel):
     @model_validator(mode="after")
     def _strategy_can_build_it(self) -> BuildSpec:
         strategy = self.strategy
+        if self.executor is Executor.kubernetes and strategy in NOT_ON_KUBERNETES:
+            raise PydanticCustomError(
+                "combination", "{reason}; choose dind, buildkit, buildah or depot",
+                {"field": "executor", "reason": NOT_ON_KUBERNETES[strategy]})
         if strategy in HOST_DAEMON and len(self.platforms) > 1:
             raise PydanticCustomError(
                 "combination", "strategy {strategy} builds on the host's daemon, which makes "
@@ -236,6 +265,10 @@ class BuildSpec(BaseModel):
         return self
 
     # -- derived values the templates use ---------------------------------------
+
+    @property
+    def kubernetes(self) -> bool:
+        return self.executor is Executor.kubernetes
 
     @property
     def multi_platform(self) -> bool:

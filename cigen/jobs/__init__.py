@@ -1,8 +1,11 @@
 """Stage 3, what each job does.
 
 Owns the job model the rules read: its image and services (:mod:`.images`),
-its commands and the variables its shell sees, the Docker daemon it talks to
-(:mod:`.facts`), the images it builds, tags and pushes (:mod:`.image_outputs`),
-and container tools' command-line options (:mod:`.arguments`).
+its commands and the variables its shell sees (:mod:`.facts`), the Docker
+daemon each command reaches (:mod:`.daemon`), the refs (branches, tags,
+merge requests) it and each command run on (:mod:`.refs`), the images it
+builds, tags and pushes (:mod:`.image_outputs`), where the pipeline's build
+cache is written and read (:mod:`.cache_flow`), and container tools'
+command-line options (:mod:`.arguments`).
 Takes in: a resolved ``Pipeline`` and parsed commands. Hands on: ``JobFacts``.
 """

@@ -13,24 +13,18 @@ import re
 from functools import cached_property
 
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
-from cigen.jobs.arguments import docker_arguments
+from cigen.jobs.arguments import docker_arguments, has_option
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
-from cigen.shell.parser import (
-    MAX_EXPANDED_LENGTH,
-    Command,
-    Expansions,
-    ParseCache,
-    Word,
-    expand,
-    parse_sections,
-)
+from cigen.shell.expansion import MAX_EXPANDED_LENGTH, Expansions, expand
+from cigen.shell.parser import ParseCache, parse_sections
+from cigen.shell.words import Command, Word
 from cigen.source.positions import Span, YSeq
 
 SCRIPT_SECTIONS = ("before_script", "script", "after_script")
 # Every command the rules read contains one of these words.
-TOOL_WORDS = re.compile(r"docker|podman|buildah|kaniko|executor|buildctl|depot|crane|skopeo"
-                        r"|oras|helm|regctl")
+TOOL_WORDS = re.compile(r"docker|podman|nerdctl|buildah|kaniko|executor|buildctl|depot|crane"
+                        r"|skopeo|oras|helm|regctl")
 RAW_REF_VARIABLES = ("CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
                      "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
                      "CI_BUILD_REF_NAME", "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")
@@ -232,10 +226,27 @@ class JobFacts:
 
     @cached_property
     def builds_with_buildkit_builder(self) -> bool:
-        """The job creates a fresh buildx builder (a throwaway BuildKit container)."""
-        return any(docker_arguments(command)[:2] and
-                   [word.text for word in docker_arguments(command)[:2]] == ["buildx", "create"]
-                   for command in self.commands_named("docker"))
+        """The job creates a fresh buildx builder (a throwaway BuildKit container).
+
+        A builder created under a fixed ``--name`` on a daemon that outlives the
+        job (a shell executor, the host's socket) is still there, with its cache,
+        for the next job (such scripts tolerate that it exists: ``|| true``),
+        unless the job removes it or its cache (``buildx rm``, ``buildx prune``).
+        """
+        buildx: list[list[Word]] = []
+        for command in self.commands_named("docker"):
+            arguments = docker_arguments(command)
+            if arguments[:1] and arguments[0].text == "buildx":
+                buildx.append(arguments[1:])
+        created = [arguments[1:] for arguments in buildx
+                   if arguments[:1] and arguments[0].text == "create"]
+        if not created:
+            return False
+        if self.ephemeral_daemon or any(not has_option(arguments, "--name")
+                                        for arguments in created):
+            return True
+        return any(arguments[:1] and arguments[0].text in ("rm", "remove", "prune")
+                   for arguments in buildx)
 
     @cached_property
     def docker_host(self) -> str:

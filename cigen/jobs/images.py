@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from cigen.gitlab.pipeline import Pipeline, Variable
-from cigen.shell.parser import expand, mask_substitutions
+from cigen.shell.expansion import expand, mask_substitutions
 from cigen.source.positions import Span, YMap, YSeq
 
 DIND_TAG = re.compile(r"dind")
+DEPENDENCY_PROXY = re.compile(r"^.*/dependency_proxy/containers/")
 
 
 class ImageRef:
@@ -55,8 +56,13 @@ class ImageRef:
         self.variables = {} if variables is None else variables
         self.repository, self.tag, self.digest = split_image(name)
         repository = self.repository.lower()
-        self.is_docker = repository.rsplit("/", 1)[-1] == "docker" and repository.count("/") <= 3
-        self.is_dind = self.is_docker and DIND_TAG.search(self.tag.lower()) is not None
+        # Through GitLab's dependency proxy the Docker Hub path follows
+        # `<group>/dependency_proxy/containers/`, however deep the group.
+        hub_path = DEPENDENCY_PROXY.sub("", repository)
+        named_docker = hub_path.rsplit("/", 1)[-1] == "docker"
+        self.is_docker = named_docker and hub_path.count("/") <= 3
+        # Any image named `docker` with a dind tag runs dockerd, wherever it is mirrored.
+        self.is_dind = named_docker and DIND_TAG.search(self.tag.lower()) is not None
 
 
 def split_image(reference: str) -> tuple[str, str, str]:

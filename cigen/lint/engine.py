@@ -23,15 +23,16 @@ of the root — costs only itself: it becomes one line of
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from cigen.gitlab.pipeline import load_pipeline
+from cigen.gitlab.pipeline import Pipeline, load_pipeline
 from cigen.jobs.facts import job_facts
 from cigen.lint.findings import Finding, Severity, merge_findings
 from cigen.lint.fix import Fix, apply_fixes
-from cigen.lint.rules import Hit, PipelineContext, Rule, all_rules, rules_by_name
+from cigen.lint.rules import Hit, PipelineContext, Rule, RuleCannotRun, all_rules, rules_by_name
 from cigen.lint.suppressions import SuppressionIndex, directive_span, removal
 from cigen.source.files import (
     UnreadableFile,
@@ -47,7 +48,7 @@ from cigen.source.yaml_reader import parse_yaml
 
 PIPELINE_SUFFIXES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__",
-                                 ".mypy_cache", ".ruff_cache", ".pytest_cache"})
+                                 ".mypy_cache", ".ruff_cache", ".pytest_cache", ".cigen_cache"})
 STDIN = "-"
 DEFAULT_PIPELINE = ".gitlab-ci.yml"
 SCHEMA_RULES = frozenset({"unknown-keyword", "invalid-value", "missing-keyword"})
@@ -72,11 +73,16 @@ class Target:
 
 
 class LintOptions:
-    """What to check and how, from the flags and the configuration file."""
+    """What to check and how, from the flags and the configuration file.
 
-    __slots__ = ("exclude", "extend_select", "ignore", "no_ignores", "patterns_base",
-                 "per_file_ignores", "require_reason", "root", "rule_options", "select", "severity",
-                 "stdin_filename", "unsafe_fixes")
+    One run may see several configuration files (each file is checked under
+    the nearest one above it); :meth:`for_file` gives the options in force for
+    a path, through the ``resolver`` the caller supplies.
+    """
+
+    __slots__ = ("cache_dir", "exclude", "extend_select", "flag_exclude", "ignore",
+                 "no_ignores", "patterns_base", "per_file_ignores", "require_reason", "resolver",
+                 "root", "rule_options", "select", "severity", "stdin_filename", "unsafe_fixes")
 
     root: str | None
     select: frozenset[str] | None
@@ -89,10 +95,17 @@ class LintOptions:
     severity: dict[str, Severity]
     """Severity overrides by rule name."""
     exclude: tuple[str, ...]
+    """Patterns relative to :attr:`patterns_base` (from the configuration file)."""
+    flag_exclude: tuple[str, ...]
+    """Patterns relative to the current directory (from ``--exclude``)."""
     per_file_ignores: dict[str, frozenset[str]]
     patterns_base: str
     """The directory `exclude` and `per-file-ignores` patterns are relative to."""
     rule_options: dict[str, dict[str, Any]]
+    resolver: Callable[[str], LintOptions] | None
+    """The options for another path, when they may differ from these."""
+    cache_dir: str | None
+    """Where a lint run keeps its findings between runs; ``None``: no cache."""
 
     def __init__(self, root: str | None = None, select: frozenset[str] | None = None,
                  extend_select: frozenset[str] = frozenset(), ignore: frozenset[str] = frozenset(),
@@ -101,7 +114,10 @@ class LintOptions:
                  severity: dict[str, Severity] | None = None, exclude: tuple[str, ...] = (),
                  per_file_ignores: dict[str, frozenset[str]] | None = None,
                  patterns_base: str = ".",
-                 rule_options: dict[str, dict[str, Any]] | None = None) -> None:
+                 rule_options: dict[str, dict[str, Any]] | None = None,
+                 flag_exclude: tuple[str, ...] = (),
+                 resolver: Callable[[str], LintOptions] | None = None,
+                 cache_dir: str | None = None) -> None:
         self.root = root
         self.select = select
         self.extend_select = extend_select
@@ -112,12 +128,49 @@ class LintOptions:
         self.require_reason = require_reason
         self.severity = {} if severity is None else severity
         self.exclude = exclude
+        self.flag_exclude = flag_exclude
         self.per_file_ignores = {} if per_file_ignores is None else per_file_ignores
         self.patterns_base = patterns_base
         self.rule_options = {} if rule_options is None else rule_options
+        self.resolver = resolver
+        self.cache_dir = cache_dir
+
+    def fingerprint(self) -> str:
+        """Everything in these options that can change what is found in a file."""
+        import hashlib
+        import json
+
+        fields = {
+            "root": self.root, "select": None if self.select is None else sorted(self.select),
+            "extend_select": sorted(self.extend_select), "ignore": sorted(self.ignore),
+            "no_ignores": self.no_ignores, "stdin_filename": self.stdin_filename,
+            "unsafe_fixes": self.unsafe_fixes, "require_reason": self.require_reason,
+            "severity": {name: str(value) for name, value in sorted(self.severity.items())},
+            "exclude": list(self.exclude), "flag_exclude": list(self.flag_exclude),
+            "per_file_ignores": {pattern: sorted(rules)
+                                 for pattern, rules in sorted(self.per_file_ignores.items())},
+            "patterns_base": os.path.abspath(self.patterns_base),
+            "rule_options": self.rule_options,
+        }
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()
+                              ).hexdigest()
+
+    def for_file(self, path: str) -> LintOptions:
+        """The options in force for ``path``: those of its nearest configuration."""
+        return self if self.resolver is None else self.resolver(path)
+
+    def selects(self, rule: Rule) -> bool:
+        keys = {rule.name, rule.code}
+        if (self.select is not None or not rule.default_enabled) \
+                and not keys & ((self.select or frozenset()) | self.extend_select):
+            return False
+        if rule.name == "missing-suppression-reason" and not self.require_reason:
+            return False
+        return not keys & self.ignore
 
     def excluded(self, path: str) -> bool:
-        return any(_glob_match(pattern, path, self.patterns_base) for pattern in self.exclude)
+        return any(_glob_match(pattern, path, self.patterns_base) for pattern in self.exclude) \
+            or any(_glob_match(pattern, path, ".") for pattern in self.flag_exclude)
 
     def ignored_in_file(self, finding: Finding) -> bool:
         return any(finding.rule in rules and _glob_match(pattern, finding.span.path,
@@ -157,7 +210,12 @@ class LintReport:
 
 def _kind_of(path: str) -> str:
     name = os.path.basename(path)
-    return "runner" if name.endswith(".toml") else "pipeline"
+    if name.endswith(".toml"):
+        return "runner"
+    if name != DEFAULT_PIPELINE and not name.endswith(PIPELINE_SUFFIXES) \
+            and name.endswith((".yaml", ".yml")) and _looks_like(path, None, "helm"):
+        return "helm"
+    return "pipeline"
 
 
 def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[Target]:
@@ -167,7 +225,7 @@ def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[T
 
     def add(display: str, kind: str) -> None:
         real = os.path.realpath(display)
-        if options is not None and options.excluded(display):
+        if options is not None and options.for_file(display).excluded(display):
             return
         if real not in seen:
             seen.add(real)
@@ -185,8 +243,10 @@ def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[T
                     full = os.path.normpath(os.path.join(directory, name))
                     if name == ".gitlab-ci.yml" or name.endswith(PIPELINE_SUFFIXES):
                         add(full, "pipeline")
-                    elif name.endswith(".toml") and _is_runner_file(full, options):
+                    elif name.endswith(".toml") and _looks_like(full, options, "runner"):
                         add(full, "runner")
+                    elif name.endswith((".yaml", ".yml")) and _looks_like(full, options, "helm"):
+                        add(full, "helm")
         elif os.path.lexists(path):  # a broken link too: reported with the other files
             add(path, _kind_of(path))
         else:
@@ -194,17 +254,19 @@ def discover(paths: Iterable[str], options: LintOptions | None = None) -> list[T
     return targets
 
 
-def _is_runner_file(path: str, options: LintOptions | None) -> bool:
-    """A TOML file found by a directory scan is linted when its text looks like a
-    runner configuration; one that cannot be read has no such text, and is left out."""
+def _looks_like(path: str, options: LintOptions | None, kind: str) -> bool:
+    """Whether a TOML file is a runner configuration (``runner``), or a YAML file
+    gitlab-runner Helm chart values (``helm``), by its text; a file that cannot be
+    read has no such text, and is left out."""
     from cigen.runner.config import looks_like_runner_config
+    from cigen.runner.helm import looks_like_helm_values
 
     try:
         check_link(path, repository_root_of(path, options))
-        head = read_regular_file(path, 256 * 1024)
+        head = read_regular_file(path, 256 * 1024).decode("utf-8", "replace")
     except UnreadableFile:
         return False
-    return looks_like_runner_config(head.decode("utf-8", "replace"))
+    return looks_like_runner_config(head) if kind == "runner" else looks_like_helm_values(head)
 
 
 def repository_root_of(path: str, options: LintOptions | None) -> str:
@@ -222,41 +284,51 @@ def _read(target: Target, root: str) -> bytes:
 
 
 class Linter:
-    def __init__(self, options: LintOptions) -> None:
+    """Lints targets; each file (an included one too) is judged under its own options."""
+
+    def __init__(self, options: LintOptions, *, use_cache: bool = False) -> None:
+        from cigen.lint.result_cache import ResultCache
+
         self.options = options
-        self.rules = [rule for rule in all_rules() if self._selected(rule)]
+        self.cache = ResultCache(options.cache_dir if use_cache else None)
+        self.all_rules = all_rules()
         self.by_name = rules_by_name()
         self.report = LintReport()
         self.suppressions = SuppressionIndex()
         self.sources: dict[str, SourceText] = {}
         self._raw: list[Finding] = []
         self.unused_suppressions: list[Finding] = []
+        self.unsaved: dict[str, str] = {}
+        """Text to lint instead of a file's contents, by display path (an editor's buffer)."""
+        self._gathered: dict[str, list[Any]] = {}
+        """Work rules collect from each pipeline and do once for the whole run."""
         """`unused-suppression` findings for suppressions that suppressed nothing in
         this run; :meth:`lint` adds them to the report unless told to leave them out."""
 
-    def _selected(self, rule: Rule) -> bool:
-        keys = {rule.name, rule.code}
-        options = self.options
-        if options.select is not None and not keys & (options.select | options.extend_select):
-            return False
-        if rule.name == "missing-suppression-reason" and not options.require_reason:
-            return False
-        return not keys & options.ignore
+    def _rules_for(self, paths: Iterable[str]) -> list[Rule]:
+        """The rules some file among ``paths`` is checked with, in their usual order."""
+        options = {id(found): found for found in map(self.options.for_file, paths)}
+        return [rule for rule in self.all_rules
+                if any(found.selects(rule) for found in options.values())]
 
     def _finding(self, rule: Rule, message: str, span: Span, jobs: list[str],
-                 fix: Fix | None = None) -> Finding:
-        fixable = fix is not None and (fix.safe or self.options.unsafe_fixes)
-        return Finding(rule.code, rule.name, self.options.severity.get(rule.name, rule.severity),
+                 fix: Fix | None = None, code: str | None = None,
+                 severity: Severity | None = None) -> Finding | None:
+        """The finding, under the options of the file it is in; ``None`` when those
+        options do not select the rule."""
+        options = self.options.for_file(span.path)
+        if not options.selects(rule):
+            return None
+        fixable = fix is not None and (fix.safe or options.unsafe_fixes)
+        return Finding(code or rule.code, rule.name,
+                       options.severity.get(rule.name, severity or rule.severity),
                        message, span, jobs, fixable, fix=fix)
-
-    def _schema_selected(self) -> bool:
-        return any(rule.name in SCHEMA_RULES for rule in self.rules)
 
     def add_problem(self, problem: Problem) -> None:
         """Record a loader or resolver problem as a finding of its rule, if selected."""
-        rule = self.by_name[problem.rule]
-        if rule in self.rules:
-            self._raw.append(self._finding(rule, problem.message, problem.span, []))
+        finding = self._finding(self.by_name[problem.rule], problem.message, problem.span, [])
+        if finding is not None:
+            self._raw.append(finding)
 
     def lint(self, targets: list[Target], *, report_unused: bool = True) -> LintReport:
         """Lint ``targets``. With ``report_unused=False`` the findings on suppressions
@@ -267,11 +339,17 @@ class Linter:
                 self.lint_target(target)
             except UnreadableFile as error:
                 self.report.file_errors.append(f"{target.display}: {error}")
+            except UsageError:
+                raise
             except Exception:  # a bug must cost one file, not the whole run
                 import traceback
 
                 detail = traceback.format_exc(limit=-1).strip().splitlines()[-1]
                 self.report.internal_errors.append(f"{target.display}: {detail}")
+        for name, gathered in self._gathered.items():
+            rule = self.by_name[name]
+            if rule.check_gathered is not None and gathered:
+                self._run_rule(rule, rule.check_gathered(gathered), name)
         findings = self._raw
         if not self.options.no_ignores:
             findings = self.suppressions.filter(findings) + self._suppression_findings()
@@ -286,41 +364,60 @@ class Linter:
         """The findings per-file ignores and excluded files leave, each with its source
         line. An excluded file reached through an include still feeds the jobs that
         include it; only what is written in it goes unreported (and unfixed)."""
-        findings = [finding for finding in findings if not self.options.ignored_in_file(finding)
-                    and not (self.options.exclude and self.options.excluded(finding.span.path))]
+        kept = []
+        for finding in findings:
+            options = self.options.for_file(finding.span.path)
+            if not options.ignored_in_file(finding) and not (
+                    (options.exclude or options.flag_exclude)
+                    and options.excluded(finding.span.path)):
+                kept.append(finding)
+        findings = kept
         for finding in findings:
             source = self.sources.get(finding.span.path)
             if source is not None:
-                finding.snippet = source.line_text(finding.span.line).strip()
+                finding.line_text = source.line_text(finding.span.line)
+                finding.snippet = finding.line_text.strip()
         return findings
 
     def _suppression_findings(self) -> list[Finding]:
         """Suppressions that suppress nothing, name no rule, or lack a required reason."""
         found = []
-        known = {key for rule in all_rules() for key in (rule.name, rule.code)}
-        selected = {key for rule in self.rules for key in (rule.name, rule.code)}
+        known = {key for rule in self.all_rules for key in (rule.name, rule.code)}
+        # ShellCheck's codes name its findings (`ignore[SC2086]`).
+        known |= {key for suppression in self.suppressions.all() for key in suppression.rules
+                  if re.fullmatch(r"SC\d{4}", key)}
+        selected_by: dict[int, set[str]] = {}
         unused = self.by_name["unused-suppression"]
         missing_reason = self.by_name["missing-suppression-reason"]
         for suppression in self.suppressions.all():
             source = self.sources.get(suppression.path)
             if source is None:
                 continue
+            options = self.options.for_file(suppression.path)
+            if id(options) not in selected_by:
+                selected_by[id(options)] = {key for rule in self.all_rules if options.selects(rule)
+                                            for key in (rule.name, rule.code)}
+            selected = selected_by[id(options)]
             span = directive_span(suppression, source)
             listed = ", ".join(sorted(suppression.rules))
-            if missing_reason in self.rules and not suppression.reason:
-                found.append(self._finding(missing_reason, f"`ignore[{listed}]` gives no "
-                                           "reason; say why the finding is accepted", span, []))
-            if unused not in self.rules:
-                continue
+            finding: Finding | None = None
+            if not suppression.reason:
+                finding = self._finding(missing_reason, f"`ignore[{listed}]` gives no reason; "
+                                        "say why the finding is accepted", span, [])
+                if finding is not None:
+                    found.append(finding)
             unknown = sorted(suppression.rules - known)
             if unknown:
-                found.append(self._finding(unused, f"no rule named {', '.join(unknown)} "
-                                           "(see `cigen rules`)", span, []))
+                finding = self._finding(unused, f"no rule named {', '.join(unknown)} "
+                                        "(see `cigen rules`)", span, [])
+                if finding is not None:
+                    found.append(finding)
             elif not suppression.used and suppression.rules <= selected:
                 fix = Fix((removal(suppression, source),), True, "remove the comment")
-                self.unused_suppressions.append(self._finding(
-                    unused, f"`ignore[{listed}]` suppresses nothing here; remove it", span, [],
-                    fix))
+                finding = self._finding(unused, f"`ignore[{listed}]` suppresses nothing here; "
+                                        "remove it", span, [], fix)
+                if finding is not None:
+                    self.unused_suppressions.append(finding)
         return found
 
     def lint_target(self, target: Target) -> None:
@@ -331,7 +428,8 @@ class Linter:
         location = (os.path.join(os.getcwd(), os.path.basename(display))
                     if target.real == STDIN else target.display)
         root = repository_root_of(location, self.options)
-        raw = _read(target, root)
+        unsaved = self.unsaved.get(target.display)
+        raw = _read(target, root) if unsaved is None else unsaved.encode("utf-8", "surrogatepass")
         self.report.files.append(display)
         try:
             source = decode_source(raw, display)
@@ -341,20 +439,88 @@ class Linter:
         kind = target.kind
         if target.display == STDIN:
             from cigen.runner.config import looks_like_runner_config
+            from cigen.runner.helm import looks_like_helm_values
 
-            if looks_like_runner_config(source.text):
+            if looks_like_helm_values(source.text):
+                kind = "helm"
+            elif looks_like_runner_config(source.text):
                 kind = "runner"
+        cached = self.cache.enabled and target.real != STDIN and unsaved is None \
+            and kind in ("runner", "pipeline")
+        key = self.cache.key(display, kind) if cached else ""
+        if cached and self._from_cache(key, display, source, kind):
+            return
+        first, errors = len(self._raw), len(self.report.internal_errors)
+        gathered = sum(len(items) for items in self._gathered.values())
         if kind == "runner":
             self._lint_runner(source)
+            files = [source.path]
+        elif kind == "helm":
+            self._lint_helm(source)
+            return
         else:
             real = location if target.real == STDIN else target.real
-            self._lint_pipeline(real, source, display, root)
+            pipeline = self._lint_pipeline(real, source, display, root)
+            if pipeline.reads_tree or pipeline.unresolved_includes:
+                return  # depends on which files exist, which no hash can pin down
+            files = pipeline.files or [display]
+        if cached and len(self.report.internal_errors) == errors \
+                and sum(len(items) for items in self._gathered.values()) == gathered:
+            self._to_cache(key, files, self._raw[first:])
+
+    def _from_cache(self, key: str, display: str, source: SourceText, kind: str) -> bool:
+        """Take the findings of an unchanged file (and its includes) from the cache."""
+        from cigen.lint.result_cache import content_hash
+
+        entry = self.cache.load(key)
+        if entry is None or next(iter(entry.dependencies), None) != display:
+            return False
+        sources = {}
+        for path, (digest, fingerprint) in entry.dependencies.items():
+            if path == display:
+                found = source
+            else:
+                try:
+                    if os.path.islink(path):
+                        return False
+                    found = decode_source(read_regular_file(path), path)
+                except (UnreadableFile, LoadError):
+                    return False
+            if kind == "runner":
+                found = found.as_toml()
+            if content_hash(found.text) != digest \
+                    or self.options.for_file(path).fingerprint() != fingerprint:
+                return False
+            sources[path] = found
+        if any(rule.gather is not None for rule in self._rules_for(sources)):
+            return False  # its findings come at the end of the run, from all files at once
+        for path, found in sources.items():
+            self.sources[path] = found
+            self.suppressions.add_source(found)
+        self._raw.extend(entry.findings)
+        return True
+
+    def _to_cache(self, key: str, files: list[str], findings: list[Finding]) -> None:
+        from cigen.lint.result_cache import Entry, content_hash
+
+        dependencies = {}
+        for path in files:
+            source = self.sources.get(path)
+            if source is None or os.path.islink(path):
+                return
+            dependencies[path] = (content_hash(source.text),
+                                  self.options.for_file(path).fingerprint())
+        self.cache.store(key, Entry(dependencies, findings))
 
     def _run_rule(self, rule: Rule, hits: Iterable[Hit], where: str) -> None:
         try:
             for hit in hits:
-                self._raw.append(self._finding(rule, hit.message, hit.span, list(hit.jobs),
-                                               hit.fix))
+                finding = self._finding(rule, hit.message, hit.span, list(hit.jobs), hit.fix,
+                                        hit.code, hit.severity)
+                if finding is not None:
+                    self._raw.append(finding)
+        except RuleCannotRun as error:
+            raise UsageError(f"{rule.name}: {error}") from None
         except Exception:  # a rule bug must not hide the other findings
             import traceback
 
@@ -372,11 +538,43 @@ class Linter:
         except LoadError as error:
             self.add_problem(error.problem)
             return
-        for rule in self.rules:
+        for rule in self._rules_for([source.path]):
             if rule.check_runner is not None:
                 self._run_rule(rule, rule.check_runner(config), source.path)
 
-    def _lint_pipeline(self, real: str, source: SourceText, display: str, root: str) -> None:
+    def _lint_helm(self, source: SourceText) -> None:
+        """Helm chart values: the runner configuration in ``runners.config``, checked
+        where it is written, and the chart's own ``runners.privileged``."""
+        from cigen.runner.helm import read_helm_values
+
+        self.sources[source.path] = source
+        self.suppressions.add_source(source)
+        try:
+            loaded = parse_yaml(source)
+        except LoadError as error:
+            self.add_problem(error.problem)
+            return
+        values = read_helm_values(source, loaded.data)
+        for problem in values.problems:
+            self.add_problem(problem.problem)
+        for embedded, placed_at in zip(values.sources, values.placed_at, strict=True):
+            if placed_at is None:
+                self.suppressions.add_source(embedded, merge=True)
+        rules = self._rules_for([source.path])
+        for config, placed_at in zip(values.configs, values.placed_at, strict=True):
+            for rule in rules:
+                if rule.check_runner is None:
+                    continue
+                hits = rule.check_runner(config)
+                if placed_at is not None:
+                    hits = (Hit(placed_at, hit.message, hit.jobs) for hit in hits)
+                self._run_rule(rule, hits, source.path)
+        for rule in rules:
+            if rule.check_chart is not None:
+                self._run_rule(rule, rule.check_chart(values), source.path)
+
+    def _lint_pipeline(self, real: str, source: SourceText, display: str, root: str
+                       ) -> Pipeline:
         display_base = None if os.path.isabs(display) else os.getcwd()
         pipeline = load_pipeline(real, source, root, display_base)
         for path in pipeline.files:
@@ -384,17 +582,80 @@ class Linter:
             self.suppressions.add_source(pipeline.sources[path])
         for problem in pipeline.problems:
             self.add_problem(problem)
-        if pipeline.config and self._schema_selected():
+        rules = self._rules_for(pipeline.files or [display])
+        if pipeline.config and any(rule.name in SCHEMA_RULES for rule in rules):
             from cigen.gitlab.schema import validate
 
             for problem in validate(pipeline.config, display):
                 self.add_problem(problem)
-        if not pipeline.jobs:
-            return
-        context = PipelineContext(pipeline, job_facts(pipeline), self.options.rule_options)
-        for rule in self.rules:
+        from cigen.jobs.images import global_images
+
+        # A file whose jobs all come from includes still runs what its `default:` names.
+        if not pipeline.jobs and not (pipeline.config and global_images(pipeline)):
+            return pipeline
+        context = PipelineContext(pipeline, job_facts(pipeline),
+                                  self.options.for_file(display).rule_options)
+        first = len(self._raw)
+        for rule in rules:
             if rule.check is not None:
                 self._run_rule(rule, rule.check(context), display)
+        for rule in rules:
+            if rule.gather is not None:
+                try:
+                    self._gathered.setdefault(rule.name, []).extend(rule.gather(context))
+                except Exception:  # a rule bug must not hide the other findings
+                    import traceback
+
+                    detail = traceback.format_exc(limit=-1).strip().splitlines()[-1]
+                    self.report.internal_errors.append(
+                        f"{display}: rule {rule.name} failed: {detail}")
+        for finding in self._raw[first:]:
+            finding.origin = _origin(pipeline, finding)
+        return pipeline
+
+
+def _origin(pipeline: Pipeline, finding: Finding) -> str:
+    """How a value written in another entry (a template, an anchor's owner) reaches
+    the finding's jobs: ``extends .base at ci/base.yml:3``, or ``an anchor or
+    !reference in .base at ...``; nothing when the jobs wrote it themselves."""
+    span = finding.span
+    if not finding.jobs:
+        return ""
+    for name, value in pipeline.config.items():
+        written = getattr(value, "span", None)
+        if not (isinstance(name, str) and isinstance(written, Span)
+                and written.path == span.path and written.line <= span.line <= written.end_line):
+            continue
+        if name in finding.jobs:
+            return ""
+        key = pipeline.config.key_spans.get(name) or written
+        place = f"{name} at {key.path}:{key.line}"
+        jobs = [pipeline.jobs[job] for job in finding.jobs if job in pipeline.jobs]
+        if jobs and all(name in job.ancestors for job in jobs):
+            return f"extends {place}"
+        return f"an anchor or !reference in {place}"
+    return ""
+
+
+def lint_buffer(path: str, text: str, options: LintOptions
+                ) -> tuple[LintReport, dict[str, SourceText]]:
+    """Lint ``text`` as the contents of the file ``path`` (an editor's unsaved
+    buffer; the files it includes are read from disk). Returns the report and
+    every source read, for mapping positions and edits."""
+    from cigen.runner.helm import looks_like_helm_values
+
+    name = os.path.basename(path)
+    if name.endswith(".toml"):
+        kind = "runner"
+    elif name != DEFAULT_PIPELINE and not name.endswith(PIPELINE_SUFFIXES) \
+            and looks_like_helm_values(text):
+        kind = "helm"
+    else:
+        kind = "pipeline"
+    linter = Linter(options)
+    linter.unsaved[path] = text
+    report = linter.lint([Target(path, os.path.realpath(path), kind)])
+    return report, linter.sources
 
 
 # Below this many files a worker process costs more than it saves.
@@ -410,7 +671,7 @@ def _lint_chunk(job: tuple[list[Target], LintOptions]) -> ChunkResult:
     suppressed nothing, its files, internal errors and unreadable files, and where
     the suppressions that did suppress something are (path, line)."""
     targets, options = job
-    linter = Linter(options)
+    linter = Linter(options, use_cache=True)
     report = linter.lint(targets, report_unused=False)
     used = {(item.path, item.line) for item in linter.suppressions.all() if item.used}
     return (report.findings, linter.unused_suppressions, report.files, report.internal_errors,
@@ -455,7 +716,7 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     targets = discover(paths, options)
     workers = _workers(targets)
     if workers <= 1:
-        return Linter(options).lint(targets)
+        return Linter(options, use_cache=True).lint(targets)
     from cigen.lint.parallel import map_in_forks
 
     chunks = [(chunk, options) for chunk in _balanced(targets, workers)]

@@ -32,7 +32,8 @@ class Severity(enum.IntEnum):
 
 
 class Finding:
-    __slots__ = ("code", "fix", "fixable", "jobs", "message", "rule", "severity", "snippet", "span")
+    __slots__ = ("code", "fix", "fixable", "jobs", "line_text", "message", "origin", "rule",
+                 "severity", "snippet", "span")
 
     code: str
     rule: str
@@ -43,6 +44,11 @@ class Finding:
     fixable: bool
     snippet: str
     """The source line the finding points at, without surrounding white space."""
+    line_text: str
+    """That line as written, for excerpts that point into it."""
+    origin: str
+    """How the offending value reaches the jobs when they did not write it
+    (``extends .docker-base at ci/templates.yml:4``), or nothing."""
     fix: Fix | None
 
     def __init__(self, code: str, rule: str, severity: Severity, message: str, span: Span,
@@ -56,6 +62,8 @@ class Finding:
         self.jobs = [] if jobs is None else jobs
         self.fixable = fixable
         self.snippet = snippet
+        self.line_text = snippet
+        self.origin = ""
         self.fix = fix
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -76,6 +84,8 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
             merged[key] = Finding(finding.code, finding.rule, finding.severity, finding.message,
                                   finding.span, list(finding.jobs), finding.fixable,
                                   finding.snippet, finding.fix)
+            merged[key].line_text = finding.line_text
+            merged[key].origin = finding.origin
         else:
             for job in finding.jobs:
                 if job not in existing.jobs:

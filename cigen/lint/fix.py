@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cigen.shell.parser import Command, Locator, Word
+from cigen.shell.locator import Locator
+from cigen.shell.words import Command, Word
 from cigen.source.positions import Span
 from cigen.source.text import SourceText
 

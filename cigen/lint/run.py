@@ -15,7 +15,10 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cigen.lint.engine import LintOptions
+    from cigen.lint.settings import Settings
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -29,12 +32,43 @@ class CommandError(Exception):
 class LintRequest:
     """The options of one `cigen lint` call, as given on the command line."""
 
-    __slots__ = ("config", "diff", "exclude", "extend_select", "fail_on", "fix", "ignore",
-                 "isolated", "no_ignores", "output", "output_format", "paths", "quiet",
-                 "require_reason", "root", "select", "stdin_filename", "unsafe_fixes")
+    __slots__ = (
+        "add_ignore",
+        "cache_dir",
+        "colour",
+        "config",
+        "diff",
+        "exclude",
+        "exit_zero",
+        "extend_select",
+        "fail_on",
+        "fix",
+        "ignore",
+        "isolated",
+        "no_cache",
+        "no_ignores",
+        "output",
+        "output_format",
+        "paths",
+        "quiet",
+        "require_reason",
+        "root",
+        "select",
+        "statistics",
+        "stdin_filename",
+        "unsafe_fixes",
+    )
 
     paths: list[str]
-    output_format: str
+    output_format: str | None
+    """``None``: ``full`` on a terminal, ``concise`` otherwise."""
+    colour: str
+    """``auto``, ``always`` or ``never``."""
+    exit_zero: bool
+    statistics: bool
+    add_ignore: bool
+    no_cache: bool
+    cache_dir: str | None
     output: str | None
     fail_on: str | None
     root: str | None
@@ -52,7 +86,10 @@ class LintRequest:
     quiet: bool
     stdin_filename: str | None
 
-    def __init__(self, paths: list[str], output_format: str = "text", output: str | None = None,
+    def __init__(self, paths: list[str], output_format: str | None = None,
+                 output: str | None = None, colour: str = "auto", exit_zero: bool = False,
+                 statistics: bool = False, add_ignore: bool = False, no_cache: bool = False,
+                 cache_dir: str | None = None,
                  fail_on: str | None = None, root: str | None = None,
                  select: list[str] | None = None, extend_select: list[str] | None = None,
                  ignore: list[str] | None = None, exclude: list[str] | None = None,
@@ -62,6 +99,12 @@ class LintRequest:
                  stdin_filename: str | None = None) -> None:
         self.paths = paths
         self.output_format = output_format
+        self.colour = colour
+        self.exit_zero = exit_zero
+        self.statistics = statistics
+        self.add_ignore = add_ignore
+        self.no_cache = no_cache
+        self.cache_dir = cache_dir
         self.output = output
         self.fail_on = fail_on
         self.root = root
@@ -102,9 +145,26 @@ def _run(request: LintRequest) -> int:
     targets = request.paths or [DEFAULT_PIPELINE]
     options, configured_fail_on = lint_options(targets, request)
     threshold = Severity.parse(request.fail_on or configured_fail_on or "warning")
+    if request.add_ignore and (request.fix or request.diff):
+        raise CommandError("--add-ignore cannot be combined with --fix or --diff")
     fixed = 0
+    added = ""
     try:
-        if request.diff or request.fix:
+        if request.add_ignore:
+            from cigen.lint.add_ignore import add_ignore_paths
+
+            added_outcome = add_ignore_paths(targets, options, write=True)
+            assert added_outcome.report is not None
+            report = added_outcome.report
+            report.file_errors = added_outcome.file_errors
+            added = (f"Added {added_outcome.added} suppression comment"
+                     f"{'s' if added_outcome.added != 1 else ''} to "
+                     f"{len(added_outcome.changes)} file"
+                     f"{'s' if len(added_outcome.changes) != 1 else ''}"
+                     + (f"; {added_outcome.left} finding"
+                        f"{'s' if added_outcome.left != 1 else ''} could not take one"
+                        if added_outcome.left else "") + ".")
+        elif request.diff or request.fix:
             from cigen.lint.fix import unified_diff
 
             outcome = fix_paths(targets, options, write=request.fix and not request.diff)
@@ -124,25 +184,52 @@ def _run(request: LintRequest) -> int:
             report = lint_paths(targets, options)
     except UsageError as error:
         raise CommandError(str(error)) from None
-    colour = (request.output is None and sys.stdout.isatty()
-              and not os.environ.get("NO_COLOR"))
-    render_options = RenderOptions(colour=colour, summary=not request.quiet, fail_on=threshold)
-    text = renderer(request.output_format)(report, render_options)
+    terminal = request.output is None and sys.stdout.isatty()
+    output_format = request.output_format or ("full" if terminal else "concise")
+    textual = output_format in ("full", "concise", "text")
+    render_options = RenderOptions(colour=textual and use_colour(request.colour, terminal),
+                                   summary=not request.quiet, fail_on=threshold)
+    if request.statistics:
+        from cigen.lint.report.statistics import render_statistics
+
+        text = render_statistics(report, "json" if output_format == "json" else "text")
+    else:
+        text = renderer(output_format)(report, render_options)
     try:
         write_report(text, request.output)
     except OSError as error:
         raise CommandError(f"--output {request.output}: cannot write: {error.strerror}"
                            ) from None
+    if request.output is not None and not request.quiet:
+        # A CI job that writes its report to a file still explains itself in its log.
+        log = renderer("concise")(report, RenderOptions(
+            colour=use_colour(request.colour, sys.stderr.isatty()), fail_on=threshold))
+        sys.stderr.write(log)
+        _error_line(f"cigen: {output_format} report written to {request.output}")
+    to_stderr = not textual or request.statistics or request.output is not None
     if fixed:
         message = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}."
-        to_stderr = request.output_format != "text" or request.output is not None
         print(message, file=sys.stderr if to_stderr else sys.stdout)
+    if added:
+        print(added, file=sys.stderr if to_stderr else sys.stdout)
     unreadable = _print_file_errors(report.file_errors)
     for message in report.internal_errors:
         _error_line(f"cigen: internal error: {message}")
     if report.internal_errors or unreadable:
         return EXIT_USAGE
+    if request.exit_zero:
+        return EXIT_OK
     return EXIT_FINDINGS if report.fails(threshold) else EXIT_OK
+
+
+def use_colour(choice: str, terminal: bool) -> bool:
+    """Whether to colour: ``always``/``never`` as given; ``auto`` colours a terminal,
+    unless ``NO_COLOR`` is set (non-empty), or anything when ``FORCE_COLOR`` is."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or terminal
 
 
 def _from_root(path: str, options: LintOptions) -> str:
@@ -167,64 +254,141 @@ def _error_line(line: str) -> None:
     print(visible(line), file=sys.stderr)
 
 
-def rule_keys(values: list[str] | None, option: str) -> frozenset[str]:
-    """Rule names for a list of comma-separated names or codes; unknown ones are errors."""
-    from cigen.lint.rules import find_rules
+def rule_keys(values: list[str] | None, option: str,
+              where: Callable[[int], str] | None = None) -> frozenset[str]:
+    """Rule names for a list of comma-separated names or codes; unknown ones are errors,
+    told the closest known name. ``where`` names the place of the n-th value."""
+    from cigen.lint.rules import all_rules, find_rules
+    from cigen.lint.settings import did_you_mean
 
     keys: set[str] = set()
-    for value in values or []:
+    for index, value in enumerate(values or []):
         for key in value.split(","):
             key = key.strip()
             if not key:
                 continue
             rules = find_rules(key)
             if not rules:
-                raise CommandError(f"{option}: unknown rule '{key}' (see `cigen rules`)")
+                hint = did_you_mean(key, [rule.name for rule in all_rules()])
+                place = f"{where(index)}: " if where is not None else ""
+                raise CommandError(f"{place}{option}: unknown rule '{key}'"
+                                   f"{hint or ' (see `cigen rules`)'}")
             keys.update(rule.name for rule in rules)
     return frozenset(keys)
 
 
 def lint_options(targets: list[str], request: LintRequest) -> tuple[LintOptions, str | None]:
-    """The options in force: the configuration file's keys, with the flags on top."""
-    from cigen.lint.engine import LintOptions
-    from cigen.lint.findings import Severity
-    from cigen.lint.settings import ConfigError, Settings, find_config, load_settings
+    """The options in force for the run, and the configured ``fail-on``.
 
-    settings = Settings()
-    if not request.isolated:
-        start = next((target for target in targets if target != "-"), ".")
-        path = request.config or find_config(start)
+    With ``--config`` one file configures every path; with ``--isolated`` none
+    does; otherwise each file is linted (and fixed) under the nearest
+    configuration above it, as ruff does, and a file reached through an include
+    under the one above the included file. The flags go on top of each. The
+    returned options are those of the first target's configuration, whose
+    ``fail-on`` (unless given as a flag) decides the exit code.
+    """
+    configured = ConfiguredOptions(request)
+    start = next((target for target in targets if target != "-"), None)
+    if start is None:
+        start = os.path.join(".", request.stdin_filename or "-")
+    options = configured.options(configured.config_for(start))
+    # Configuration files are read up front, so a broken one is reported before any work.
+    for target in targets:
+        if target != "-" and os.path.exists(target):
+            configured.options(configured.config_for(target))
+    return options, configured.fail_on(configured.config_for(start))
+
+
+class ConfiguredOptions:
+    """The :class:`LintOptions` for each file: its configuration's keys, flags on top."""
+
+    def __init__(self, request: LintRequest) -> None:
+        from cigen.lint.result_cache import cache_directory
+
         if request.config is not None and not os.path.isfile(request.config):
             raise CommandError(f"--config {request.config}: no such file")
-        if path is not None:
+        self.request = request
+        self.cache_dir = cache_directory(request.cache_dir, request.no_cache)
+        self._by_config: dict[str | None, LintOptions] = {}
+        self._settings: dict[str | None, Settings] = {}
+        self._config_of_directory: dict[str, str | None] = {}
+
+    def config_for(self, path: str) -> str | None:
+        """The configuration file that applies to ``path``, if any."""
+        from cigen.lint.settings import find_config
+
+        if self.request.isolated:
+            return None
+        if self.request.config is not None:
+            return self.request.config
+        full = os.path.abspath(path)
+        directory = full if os.path.isdir(full) else os.path.dirname(full)
+        if directory not in self._config_of_directory:
+            self._config_of_directory[directory] = find_config(directory)
+        return self._config_of_directory[directory]
+
+    def __call__(self, path: str) -> LintOptions:
+        try:
+            return self.options(self.config_for(path))
+        except CommandError as error:
+            from cigen.lint.engine import UsageError
+
+            raise UsageError(str(error)) from None
+
+    def settings(self, config: str | None) -> Settings:
+        from cigen.lint.settings import ConfigError, Settings, load_settings
+
+        if config not in self._settings:
             try:
-                settings = load_settings(path)
+                self._settings[config] = Settings() if config is None else load_settings(config)
             except ConfigError as error:
                 raise CommandError(str(error)) from None
+        return self._settings[config]
 
-    def rules_from_config(values: frozenset[str] | list[str], key: str) -> frozenset[str]:
-        return rule_keys(sorted(values), f"{settings.path}: {key}")
+    def fail_on(self, config: str | None) -> str | None:
+        return self.settings(config).fail_on
 
-    selected = (rule_keys(request.select, "--select") if request.select else
-                rules_from_config(settings.select, "select") if settings.select is not None
-                else None)
-    options = LintOptions(
-        root=request.root,
-        select=selected,
-        extend_select=rules_from_config(settings.extend_select, "extend-select")
-        | rule_keys(request.extend_select, "--extend-select"),
-        ignore=rules_from_config(settings.ignore, "ignore")
-        | rule_keys(request.ignore, "--ignore"),
-        no_ignores=request.no_ignores,
-        stdin_filename=request.stdin_filename,
-        unsafe_fixes=request.unsafe_fixes or settings.unsafe_fixes,
-        require_reason=request.require_reason or settings.require_reason,
-        severity={next(iter(rules_from_config([name], f"severity.{name}"))):
-                  Severity.parse(value) for name, value in settings.severity.items()},
-        exclude=(*settings.exclude, *(request.exclude or [])),
-        per_file_ignores={pattern: rules_from_config(rules, f"per-file-ignores.{pattern}")
-                          for pattern, rules in settings.per_file_ignores.items()},
-        patterns_base=os.path.dirname(settings.path) if settings.path else ".",
-        rule_options=settings.rule_options,
-    )
-    return options, settings.fail_on
+    def options(self, config: str | None) -> LintOptions:
+        if config not in self._by_config:
+            self._by_config[config] = self._build(self.settings(config))
+        return self._by_config[config]
+
+    def _build(self, settings: Settings) -> LintOptions:
+        from cigen.lint.engine import LintOptions
+        from cigen.lint.findings import Severity
+
+        request = self.request
+
+        def rules_from_config(values: frozenset[str] | list[str], key: str,
+                              *located: str) -> frozenset[str]:
+            names = sorted(values)
+            return rule_keys(names, key,
+                             lambda index: settings.where(*(located or (key,)), names[index]))
+
+        selected = (rule_keys(request.select, "--select") if request.select else
+                    rules_from_config(settings.select, "select") if settings.select is not None
+                    else None)
+        return LintOptions(
+            root=request.root,
+            select=selected,
+            extend_select=rules_from_config(settings.extend_select, "extend-select")
+            | rule_keys(request.extend_select, "--extend-select"),
+            ignore=rules_from_config(settings.ignore, "ignore")
+            | rule_keys(request.ignore, "--ignore"),
+            no_ignores=request.no_ignores,
+            stdin_filename=request.stdin_filename,
+            unsafe_fixes=request.unsafe_fixes or settings.unsafe_fixes,
+            require_reason=request.require_reason or settings.require_reason,
+            severity={next(iter(rules_from_config([name], f"severity.{name}", "severity",
+                                                  name))):
+                      Severity.parse(value) for name, value in settings.severity.items()},
+            exclude=settings.exclude,
+            flag_exclude=tuple(request.exclude or ()),
+            per_file_ignores={pattern: rules_from_config(
+                rules, f"per-file-ignores.{pattern}", "per-file-ignores", pattern)
+                              for pattern, rules in settings.per_file_ignores.items()},
+            patterns_base=os.path.dirname(settings.path) if settings.path else ".",
+            rule_options=settings.rule_options,
+            resolver=self,
+            cache_dir=self.cache_dir,
+        )

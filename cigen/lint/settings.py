@@ -33,8 +33,9 @@ class ConfigError(Exception):
 class Settings:
     """The configuration in force, with every key resolved to a value."""
 
-    __slots__ = ("exclude", "extend_select", "fail_on", "ignore", "path", "per_file_ignores",
-                 "require_reason", "rule_options", "select", "severity", "unsafe_fixes")
+    __slots__ = ("exclude", "extend_select", "fail_on", "ignore", "lines", "path",
+                 "per_file_ignores", "require_reason", "rule_options", "select", "severity",
+                 "unsafe_fixes")
 
     path: str | None
     select: frozenset[str] | None
@@ -47,6 +48,9 @@ class Settings:
     require_reason: bool
     unsafe_fixes: bool
     rule_options: dict[str, dict[str, Any]]
+    lines: dict[tuple[str, ...], int]
+    """The line of each key and list item that names rules (``("select", "CG1")``,
+    ``("severity", "ref-name-tag")``), for messages about them."""
 
     def __init__(self, path: str | None = None, select: frozenset[str] | None = None,
                  extend_select: frozenset[str] = frozenset(), ignore: frozenset[str] = frozenset(),
@@ -66,6 +70,15 @@ class Settings:
         self.require_reason = require_reason
         self.unsafe_fixes = unsafe_fixes
         self.rule_options = {} if rule_options is None else rule_options
+        self.lines = {}
+
+    def where(self, *key: str) -> str:
+        """``path:line`` of a key, or of the closest enclosing key with a known line."""
+        while key:
+            if key in self.lines:
+                return f"{self.path}:{self.lines[key]}"
+            key = key[:-1]
+        return str(self.path)
 
 
 def model() -> type[BaseModel]:
@@ -74,7 +87,7 @@ def model() -> type[BaseModel]:
 
 
 def _model() -> type[BaseModel]:
-    from typing import Literal
+    from typing import Annotated, Literal
 
     from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,9 +107,19 @@ def _model() -> type[BaseModel]:
             description="Registry prefixes whose `docker` images are pinned by other means "
                         "(a mirror that only serves vetted tags); not reported.")
 
+    class ShellcheckOptions(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True, alias_generator=kebab)
+        shell: Literal["bash", "sh", "dash", "ksh"] = Field(
+            "bash", description="The shell ShellCheck checks the scripts for.")
+        exclude: list[Annotated[str, Field(pattern=r"^SC\d{4}$")]] = Field(
+            default_factory=lambda: ["SC2154"],
+            description="ShellCheck codes never reported (default: SC2154, since a "
+                        "variable no file defines may be a project CI/CD variable).")
+
     class RuleOptions(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True, alias_generator=kebab)
         unpinned_docker_image: UnpinnedDockerImageOptions | None = None
+        shellcheck: ShellcheckOptions | None = None
 
     class CigenConfig(BaseModel):
         """Configuration of cigen, in `cigen.toml` or `[tool.cigen]` of `pyproject.toml`."""
@@ -163,13 +186,13 @@ def _has_cigen_table(path: str, name: str) -> bool:
         return False
 
 
-def schema_path() -> str:
-    """The configuration's JSON Schema: the wheel's copy, else the source tree's."""
+def schema_path(name: str = SCHEMA_NAME) -> str:
+    """A JSON Schema of cigen's: the wheel's copy, else the source tree's."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    packaged = os.path.join(package, "_data", "schemas", SCHEMA_NAME)
+    packaged = os.path.join(package, "_data", "schemas", name)
     if os.path.isfile(packaged):
         return packaged
-    return os.path.join(os.path.dirname(package), "schemas", SCHEMA_NAME)
+    return os.path.join(os.path.dirname(package), "schemas", name)
 
 
 def load_settings(path: str) -> Settings:
@@ -205,7 +228,7 @@ def load_settings(path: str) -> Settings:
         where = f"{path}:{span.line}" if span is not None else path
         raise ConfigError(f"{where}: {dotted([*prefix, *location])}: {message}")
     rules = table.get("rules", {})
-    return Settings(
+    settings = Settings(
         path=path,
         select=frozenset(table["select"]) if table.get("select") is not None else None,
         extend_select=frozenset(table.get("extend-select", ())),
@@ -219,6 +242,19 @@ def load_settings(path: str) -> Settings:
         unsafe_fixes=table.get("unsafe-fixes", False),
         rule_options={name: dict(options) for name, options in rules.items() if options},
     )
+    for key in ("select", "extend-select", "ignore", "severity", "per-file-ignores"):
+        value = table.get(key)
+        # A list item is named by its value, a table's entry by its key.
+        places: list[tuple[tuple[str | int, ...], tuple[str, ...]]] = [((key,), (key,))]
+        if isinstance(value, list):
+            places += [((key, index), (key, str(item))) for index, item in enumerate(value)]
+        elif isinstance(value, dict):
+            places += [((key, name), (key, str(name))) for name in value]
+        for located, named in places:
+            span = layout.nearest_span((*prefix, *located))
+            if span is not None:
+                settings.lines[named] = span.line
+    return settings
 
 
 MAX_SETTINGS_DEPTH = 32
@@ -244,19 +280,25 @@ _TYPE_NAMES = {"array": "an array", "object": "a table", "string": "a string",
 
 
 def _first_violation(table: Any) -> tuple[list[str | int], str] | None:
-    """Where the first schema violation is, and what is wrong there, if any.
+    return first_violation(table, SCHEMA_NAME)
+
+
+def first_violation(table: Any, schema_name: str) -> tuple[list[str | int], str] | None:
+    """Where the first violation of one of cigen's schemas is, and what is wrong there.
 
     The table is checked against the JSON Schema generated from the model
-    (``schemas/cigen-config.schema.json``) with the compiled validator the
-    pipeline check already loads: importing pydantic and building the model
-    would cost more than the rest of a run.
+    (``schemas/<schema_name>``) with the compiled validator the pipeline check
+    already loads: importing pydantic and building the model would cost more
+    than the rest of a run. An unknown key is told the known key it is closest
+    to, if one is close.
     """
     import json
 
     import jsonschema_rs
 
-    with open(schema_path(), encoding="utf-8") as handle:
-        validator = jsonschema_rs.validator_for(json.load(handle))
+    with open(schema_path(schema_name), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    validator = jsonschema_rs.validator_for(schema)
     error = next(iter(validator.iter_errors(table)), None)
     if error is None:
         return None
@@ -264,8 +306,10 @@ def _first_violation(table: Any) -> tuple[list[str | int], str] | None:
     location: list[str | int] = list(error.instance_path)
     kind = type(error.kind).__name__
     if kind == "AdditionalProperties":
-        location.append(sorted(error.kind.unexpected)[0])
-        return location, "unknown key"
+        unknown = sorted(error.kind.unexpected)[0]
+        hint = did_you_mean(unknown, _known_keys(schema, location))
+        location.append(unknown)
+        return location, f"unknown key{hint}"
     if kind == "Enum":
         return location, f"must be one of {', '.join(map(str, error.kind.options))}"
     if kind == "Type":
@@ -275,6 +319,39 @@ def _first_violation(table: Any) -> tuple[list[str | int], str] | None:
     if kind == "Pattern":
         return location, f"must match {error.kind.pattern}"
     return location, str(error.message)
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to a misspelt ``word``, or nothing."""
+    import difflib
+
+    spelt = {choice.replace("_", "-").lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.replace("_", "-").lower(), list(spelt), n=1,
+                                      cutoff=0.6)
+    return f" (did you mean '{spelt[close[0]]}'?)" if close else ""
+
+
+def _known_keys(schema: dict[str, Any], location: list[str | int]) -> list[str]:
+    """The keys the schema allows in the table at ``location``."""
+    definitions = schema.get("$defs", {})
+
+    def resolved(node: Any) -> Any:
+        while isinstance(node, dict):
+            if "$ref" in node:
+                node = definitions.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+            elif "anyOf" in node:
+                node = next((branch for branch in node["anyOf"]
+                             if isinstance(branch, dict) and branch.get("type") != "null"), {})
+            else:
+                return node
+        return {}
+
+    node = resolved(schema)
+    for key in location:
+        properties = node.get("properties", {})
+        node = resolved(properties[key] if key in properties else
+                        node.get("additionalProperties") or node.get("items") or {})
+    return list(node.get("properties", {}))
 
 
 def _closest_branch(error: Any) -> Any:

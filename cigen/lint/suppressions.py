@@ -77,8 +77,11 @@ class SuppressionIndex:
     def __init__(self, by_path: dict[str, list[Suppression]] | None = None) -> None:
         self.by_path = {} if by_path is None else by_path
 
-    def add_source(self, source: SourceText) -> None:
-        if source.path in self.by_path or "cigen:" not in source.text:
+    def add_source(self, source: SourceText, *, merge: bool = False) -> None:
+        """Read the directives of ``source``. With ``merge`` they join those already
+        read for its path: a Helm values file's embedded runner configuration is a
+        second text (TOML, of the file's length) with comments of its own."""
+        if (source.path in self.by_path and not merge) or "cigen:" not in source.text:
             self.by_path.setdefault(source.path, [])
             return
         text = source.text
@@ -97,7 +100,7 @@ class SuppressionIndex:
                 match.group("kind") == "ignore-file",
                 entries.end_after(line) if line in comment_lines else line,
                 comment_start=comment_start, start=match.start(), end=match.end()))
-        self.by_path[source.path] = found
+        self.by_path[source.path] = self.by_path.get(source.path, []) + found if merge else found
 
     def filter(self, findings: list[Finding]) -> list[Finding]:
         kept = []

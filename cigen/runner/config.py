@@ -51,6 +51,17 @@ class Runner:
         value = self.settings.get("executor")
         return value if isinstance(value, str) else ""
 
+    def uses(self, section: str) -> bool:
+        """Whether the executor reads ``[runners.<section>]`` (``docker`` or
+        ``kubernetes``): a shell runner ignores its ``[runners.docker]`` table. With
+        no executor named, either may apply."""
+        executor = self.executor
+        if not executor:
+            return True
+        if section == "docker":
+            return executor.startswith("docker")
+        return executor == section
+
     def section(self, name: str) -> dict[str, Any]:
         value = self.settings.get(name)
         return value if isinstance(value, dict) else {}

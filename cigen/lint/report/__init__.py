@@ -35,19 +35,23 @@ class RenderOptions:
 
 Renderer = Callable[[LintReport, RenderOptions], str]
 
-_MODULES = {
-    "text": "text",
-    "json": "json_format",
-    "codequality": "codequality",
-    "sarif": "sarif",
-    "junit": "junit",
-    "github": "github",
+# Format name -> (module, function).
+_RENDERERS = {
+    "full": ("text", "render_full"),
+    "concise": ("text", "render"),
+    "text": ("text", "render"),
+    "json": ("json_format", "render"),
+    "codequality": ("codequality", "render"),
+    "sarif": ("sarif", "render"),
+    "junit": ("junit", "render"),
+    "github": ("github", "render"),
 }
 
-FORMATS = tuple(_MODULES)
+FORMATS = tuple(_RENDERERS)
 
 
 def renderer(name: str) -> Renderer:
-    """The ``render`` function of format ``name`` (one of :data:`FORMATS`)."""
-    module = importlib.import_module(f"cigen.lint.report.{_MODULES[name]}")
-    return cast(Renderer, module.render)
+    """The render function of format ``name`` (one of :data:`FORMATS`)."""
+    module, function = _RENDERERS[name]
+    return cast(Renderer, getattr(importlib.import_module(f"cigen.lint.report.{module}"),
+                                  function))

@@ -25,15 +25,13 @@ from cigen.lint.report.escaping import json_text
 from cigen.lint.report.fingerprints import SCHEME, fingerprints
 from cigen.lint.report.locations import report_uri
 from cigen.lint.report.text import describe
-from cigen.lint.rules import Rule, all_rules
+from cigen.lint.rules import HOMEPAGE, Rule, all_rules
 
 if TYPE_CHECKING:
     from cigen.lint.report import RenderOptions
 
 SCHEMA_URI = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
               "sarif-schema-2.1.0.json")
-HOMEPAGE = "https://gitlab.com/cigen/cigen"
-RULES_HELP_URI = f"{HOMEPAGE}#rules"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -53,21 +51,23 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": _what_it_does(rule)},
         "help": {"text": rule.doc, "markdown": rule.doc},
-        "helpUri": RULES_HELP_URI,
+        "helpUri": rule.url,
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
     }
 
 
 def render(report: LintReport, options: RenderOptions) -> str:
     rules = all_rules()
-    index = {rule.code: position for position, rule in enumerate(rules)}
+    index = {rule.name: position for position, rule in enumerate(rules)}
     results = []
     for finding, fingerprint in zip(report.findings, fingerprints(report.findings),
                                     strict=True):
         span = finding.span
         results.append({
-            "ruleId": finding.code,
-            "ruleIndex": index[finding.code],
+            # Another tool's code (ShellCheck's SC2086) is a sub-rule of cigen's rule.
+            "ruleId": finding.code if finding.code == rules[index[finding.rule]].code
+            else f"{rules[index[finding.rule]].code}/{finding.code}",
+            "ruleIndex": index[finding.rule],
             "level": LEVELS[finding.severity],
             "message": {"text": json_text(describe(finding))},
             "locations": [{

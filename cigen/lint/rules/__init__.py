@@ -3,7 +3,9 @@
 A rule module's docstring is its documentation (what it does, why, a bad and a
 good example, fix safety) and declares ``CODE``, ``NAME``, ``SEVERITY``,
 ``SUMMARY`` and ``FIXABLE``. Pipeline rules define ``check(context)``, runner
-rules ``check_runner(config)``; both yield :class:`Hit`. Rules without either
+rules ``check_runner(config)`` (also run on the configuration a Helm values file
+embeds) and, for the chart's own values, ``check_chart(values)``; all yield
+:class:`Hit`. Rules without either
 document problems the loader and resolver report themselves (broken YAML, a
 missing include, a circular ``extends``). Adding a rule means adding a module
 and naming it in ``RULE_MODULES``.
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
     from cigen.jobs.facts import JobFacts
     from cigen.jobs.images import ImageRef
     from cigen.runner.config import RunnerConfig
+    from cigen.runner.helm import HelmValues
+
+HOMEPAGE = "https://gitlab.com/cigen/cigen"
+RULES_DOCUMENT = f"{HOMEPAGE}/-/blob/main/docs/rules.md"
+"""``docs/rules.md``: every rule's documentation under a heading of its own,
+generated from the rule modules (``cigen rules --format docs``)."""
 
 RULE_MODULES = (
     "invalid_syntax",
@@ -48,6 +56,7 @@ RULE_MODULES = (
     "registry_password_argv",
     "unpinned_docker_image",
     "docker_version_mismatch",
+    "shellcheck",
     "privileged_runner",
     "runner_dind_certs_volume",
     "unknown_keyword",
@@ -63,19 +72,31 @@ RULE_MODULES = (
 class Hit:
     """One occurrence a rule found: where, what, and which jobs it affects."""
 
-    __slots__ = ("fix", "jobs", "message", "span")
+    __slots__ = ("code", "fix", "jobs", "message", "severity", "span")
 
     span: Span
     message: str
     jobs: list[str]
     fix: Fix | None
+    code: str | None
+    """The code of a finding another tool made (``SC2086``), instead of the rule's."""
+    severity: Severity | None
+    """That tool's severity for it, instead of the rule's default."""
 
     def __init__(self, span: Span, message: str, jobs: list[str] | None = None,
-                 fix: Fix | None = None) -> None:
+                 fix: Fix | None = None, *, code: str | None = None,
+                 severity: Severity | None = None) -> None:
         self.span = span
         self.message = message
         self.jobs = [] if jobs is None else jobs
         self.fix = fix
+        self.code = code
+        self.severity = severity
+
+
+class RuleCannotRun(Exception):
+    """A selected rule needs something this machine lacks (a program); the run
+    stops with a usage error (exit 2) rather than report less than was asked."""
 
 
 class PipelineContext:
@@ -109,7 +130,8 @@ class PipelineContext:
 
 
 class Rule:
-    __slots__ = ("check", "check_runner", "code", "doc", "example_args", "fixable", "name",
+    __slots__ = ("check", "check_chart", "check_gathered", "check_runner", "code",
+                 "default_enabled", "doc", "example_args", "fixable", "gather", "name",
                  "severity", "summary")
 
     code: str
@@ -120,13 +142,24 @@ class Rule:
     doc: str
     check: Callable[[PipelineContext], Iterable[Hit]] | None
     check_runner: Callable[[RunnerConfig], Iterable[Hit]] | None
+    check_chart: Callable[[HelmValues], Iterable[Hit]] | None
+    gather: Callable[[PipelineContext], Iterable[Any]] | None
+    """Collects work from each pipeline for :attr:`check_gathered` to do for a whole
+    run at once (an external program that is slow to start)."""
+    check_gathered: Callable[[list[Any]], Iterable[Hit]] | None
+    default_enabled: bool
+    """Off unless selected by name (a rule that needs an optional program)."""
     example_args: tuple[str, ...]
     """Flags its documented examples are linted with."""
 
     def __init__(self, code: str, name: str, severity: Severity, summary: str, fixable: bool,
                  doc: str, check: Callable[[PipelineContext], Iterable[Hit]] | None,
                  check_runner: Callable[[RunnerConfig], Iterable[Hit]] | None,
-                 example_args: tuple[str, ...] = ()) -> None:
+                 example_args: tuple[str, ...] = (),
+                 check_chart: Callable[[HelmValues], Iterable[Hit]] | None = None,
+                 gather: Callable[[PipelineContext], Iterable[Any]] | None = None,
+                 check_gathered: Callable[[list[Any]], Iterable[Hit]] | None = None,
+                 default_enabled: bool = True) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -135,7 +168,21 @@ class Rule:
         self.doc = doc
         self.check = check
         self.check_runner = check_runner
+        self.check_chart = check_chart
+        self.gather = gather
+        self.check_gathered = check_gathered
+        self.default_enabled = default_enabled
         self.example_args = example_args
+
+    @property
+    def anchor(self) -> str:
+        """The heading anchor of the rule in ``docs/rules.md``, as GitLab makes it."""
+        return f"{self.code.lower()}-{self.name}"
+
+    @property
+    def url(self) -> str:
+        """The rule's stable documentation address."""
+        return f"{RULES_DOCUMENT}#{self.anchor}"
 
 
 @cache
@@ -153,6 +200,10 @@ def all_rules() -> tuple[Rule, ...]:
             check=getattr(module, "check", None),
             check_runner=getattr(module, "check_runner", None),
             example_args=getattr(module, "EXAMPLE_ARGS", ()),
+            check_chart=getattr(module, "check_chart", None),
+            gather=getattr(module, "gather", None),
+            check_gathered=getattr(module, "check_gathered", None),
+            default_enabled=getattr(module, "DEFAULT_ENABLED", True),
         ))
     return tuple(rules)
 
@@ -169,7 +220,9 @@ def find_rules(key: str) -> list[Rule]:
         return [rule]
     prefix = key.upper()
     if len(prefix) > 2 and prefix.startswith("CG") and prefix[2:].isdigit():
-        return [rule for rule in all_rules() if rule.code.startswith(prefix)]
+        # A prefix names the rules that are on by default; the others by name only.
+        return [rule for rule in all_rules()
+                if rule.code.startswith(prefix) and rule.default_enabled]
     return []
 
 

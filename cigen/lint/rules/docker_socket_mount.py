@@ -1,10 +1,19 @@
 """The host's Docker socket reaches a job.
 
 ## What it does
-Reports `DOCKER_HOST: unix:///var/run/docker.sock`, `docker run -v
-/var/run/docker.sock:...` (or `--volume`/`--mount`) in scripts, and runner
+Follows which Docker daemon each job's commands reach and reports where the
+host's socket is handed over: `DOCKER_HOST=unix:///var/run/docker.sock` in
+`variables:` (global, a template's or the job's), `export`ed or set in
+front of one command in a script; `docker run`/`docker create` with `-v`,
+`--volume` or `--mount type=bind` of the socket when those commands reach the
+host's daemon; `chmod 666` (`777`, `a+rw`, `o+rw`) on the socket. Runner
 `config.toml` files whose `volumes` (or Kubernetes `host_path`) mount the
-socket.
+socket are reported too.
+
+A socket mounted by a `docker run` that goes to a Docker-in-Docker service is
+that service's own socket, and a job that starts its own `dockerd` talks to
+its own socket: neither is reported. A `DOCKER_HOST` built from a variable
+the files never define is unknown and not reported.
 
 ## Why is this bad?
 Whoever talks to the host daemon is root on the host: any job on that runner
@@ -20,6 +29,12 @@ build:
     DOCKER_HOST: unix:///var/run/docker.sock
   script:
     - docker build -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA" .
+
+scan:
+  image: docker:29.1-cli
+  script:
+    - export DOCKER_HOST=unix:///var/run/docker.sock
+    - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock aquasec/trivy:0.58.0 image app
 ```
 
 ## Use instead
@@ -47,7 +62,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from cigen.jobs.arguments import docker_arguments, option_values
+from cigen.jobs.daemon import checked_jobs, host_socket_exposures
 from cigen.lint.findings import Severity
 from cigen.lint.rules import Hit, PipelineContext
 
@@ -63,19 +78,9 @@ SOCKET = re.compile(r"(^|[/:=,\s])(var/)?run/docker\.sock\b")
 
 
 def check(context: PipelineContext) -> Iterator[Hit]:
-    for facts in context.jobs:
-        host = facts.job.variables.get("DOCKER_HOST")
-        if host is not None and host.value.startswith("unix://") and SOCKET.search(host.value):
-            yield Hit(host.span or facts.span,
-                      "DOCKER_HOST points at the host's Docker socket: the job controls the "
-                      "host daemon", [facts.name])
-        for command in facts.docker_commands("run") + facts.docker_commands("create"):
-            arguments = docker_arguments(command)
-            for word, value in option_values(arguments, "-v", "--volume", "--mount"):
-                if SOCKET.search(facts.expand(value)):
-                    yield Hit(command.locate(word),
-                              "`docker run` mounts the host's Docker socket into a container",
-                              [facts.name])
+    for facts, names in checked_jobs(context.jobs, context.pipeline):
+        for exposure in host_socket_exposures(facts):
+            yield Hit(exposure.span, exposure.message, names)
 
 
 def check_runner(config: RunnerConfig) -> Iterator[Hit]:

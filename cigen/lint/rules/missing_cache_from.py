@@ -4,7 +4,8 @@
 Reports `docker build` / `docker buildx build` with no `--cache-from` when the
 build runs against a daemon that starts empty in every job: a `docker:*dind*`
 service, a `DOCKER_HOST` pointing at the dind alias `docker`, or a buildx
-builder the job creates itself.
+builder the job creates itself. A `--no-cache` build asks for a clean build on
+purpose and is not reported.
 
 ## Why is this bad?
 Every pipeline rebuilds every layer from scratch: slower builds, more pulls of
@@ -39,6 +40,8 @@ build:
       --cache-from "$CI_REGISTRY_IMAGE:cache"
       --build-arg BUILDKIT_INLINE_CACHE=1
       -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA" .
+    # A scheduled clean rebuild (fresh base image and packages) wants no cache.
+    - docker build --pull --no-cache -t "$CI_REGISTRY_IMAGE:nightly" .
 ```
 
 ## Fix safety
@@ -52,6 +55,7 @@ pipeline after the fix still builds from scratch.
 from collections.abc import Iterator
 
 from cigen.jobs.arguments import docker_arguments, has_option, option_values
+from cigen.jobs.cache_flow import asks_no_cache
 from cigen.jobs.facts import DockerBuild
 from cigen.lint.findings import Severity
 from cigen.lint.fix import Fix, fix_of, insert_at
@@ -73,7 +77,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             if not facts.ephemeral_daemon and not build.buildx:
                 continue
             words = facts.expand_words(build.arguments)
-            if has_option(words, "--cache-from"):
+            # A `--no-cache` build asks for a clean build: a cache source would go unused.
+            if has_option(words, "--cache-from") or asks_no_cache(words):
                 continue
             where = "a fresh dind daemon" if facts.ephemeral_daemon else "a new buildx builder"
             yield Hit(build.command.span,

@@ -1,8 +1,12 @@
 """A job runs Docker-in-Docker, which needs a privileged runner.
 
 ## What it does
-Reports every `docker:*dind*` service (with any registry prefix, mirror or
-alias) in a job, a hidden template, `default:` or the top-level `services:`.
+Reports every `docker:*dind*` service (with any registry prefix, mirror,
+dependency proxy such as `${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/docker:27-dind`,
+or alias) in a job, a hidden template, `default:` or the top-level
+`services:`, and every `dockerd` (or `dockerd-entrypoint.sh`) a job's script
+starts itself. A service named by a variable the files never define is
+unknown and not reported.
 
 ## Why is this bad?
 The dind daemon only starts on a runner with `privileged = true`, which gives
@@ -16,11 +20,19 @@ keep it on a dedicated runner and say so with a suppression.
 build:
   image: docker:29.1-cli
   services:
-    - docker:29.1-dind
+    - ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/docker:29.1-dind
   variables:
     DOCKER_TLS_CERTDIR: "/certs"
   script:
     - docker info
+
+test:
+  image: docker:29.1-dind
+  before_script:
+    - dockerd-entrypoint.sh &
+    - until docker info; do sleep 1; done
+  script:
+    - docker compose run --rm tests
 ```
 
 ## Use instead
@@ -44,6 +56,7 @@ No fix: changing the build strategy needs a different runner.
 
 from collections.abc import Iterator
 
+from cigen.jobs.daemon import checked_jobs, own_daemon_commands
 from cigen.lint.findings import Severity
 from cigen.lint.rules import Hit, PipelineContext
 
@@ -59,3 +72,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             yield Hit(image.span,
                       f"`{image.written}` runs Docker-in-Docker, which needs a privileged "
                       "runner (root on the host)", jobs)
+    for facts, names in checked_jobs(context.jobs, context.pipeline):
+        for command in own_daemon_commands(facts):
+            yield Hit(command.span,
+                      f"`{command.name}` starts a Docker daemon inside the job, which needs a "
+                      "privileged runner (root on the host)", names)

@@ -1,12 +1,22 @@
 """`:latest` is pushed from every branch.
 
 ## What it does
-Reports a push of `:latest` — written out, implied by an untagged name
-(`docker push registry/app`), or reached through a shell default such as
-`${CI_COMMIT_TAG:-latest}` — by docker, podman, buildah, kaniko, buildctl,
-depot, crane or skopeo, in a job that runs on every branch: no `rules:`,
-`only:`/`except:` or `workflow:` condition on the branch or tag, and no shell
-`if` around the push that tests the branch or tag.
+Reports a push of `:latest` by docker, podman, buildah, kaniko, buildctl,
+depot, crane or skopeo in a job that can run on a branch nobody named. The
+refs come from `workflow:rules`, the job's `rules:` (a `when: manual` rule
+still runs there) or `only`/`except`, after `extends` and `!reference`: a
+condition that does not decide the branch (`$CI_PIPELINE_SOURCE == "push"`,
+a project variable, `changes:`) restricts nothing, nor does a merge-request
+pipeline (it runs for any source branch). A shell `if`, `&&` or `case` on the
+branch or tag around the push (or around the assignment of the tag) narrows
+it. The push of `:latest` must be a fact: written out, a shell default
+(`${CI_COMMIT_TAG:-latest}`), a value assigned or looped over, or an untagged
+name whose repository is known. Silent when the job's refs are unknown (a
+template or `!reference` from an include cigen could not read, a branch
+compared with a project variable), when the image is a variable the files
+never define, and for a per-branch repository
+(`$CI_REGISTRY_IMAGE/$CI_COMMIT_REF_SLUG:latest`), whose `:latest` collides
+with nothing.
 
 ## Why is this bad?
 `:latest` is what people and deployments pull by default. Pushed from every
@@ -19,9 +29,21 @@ only from the default branch.
 ```yaml
 release:
   image: docker:29.1-cli
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "push"
   script:
     - docker build --pull -t "$CI_REGISTRY_IMAGE:latest" .
     - docker push "$CI_REGISTRY_IMAGE:latest"
+nightly:
+  image: docker:29.1-cli
+  rules:
+    - if: $CI_COMMIT_BRANCH == "main"
+    - when: manual
+  script:
+    - |
+      for tag in "$CI_COMMIT_SHORT_SHA" latest; do
+        docker push "$CI_REGISTRY_IMAGE:$tag"
+      done
 ```
 
 ## Use instead
@@ -33,6 +55,18 @@ release:
   script:
     - docker build --pull -t "$CI_REGISTRY_IMAGE:latest" .
     - docker push "$CI_REGISTRY_IMAGE:latest"
+nightly:
+  image: docker:29.1-cli
+  script:
+    - docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
+    - |
+      if [ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ]; then
+        docker push "$CI_REGISTRY_IMAGE:latest"
+      fi
+review:
+  image: docker:29.1-cli
+  script:
+    - docker push "$CI_REGISTRY_IMAGE/$CI_COMMIT_REF_SLUG:latest"
 ```
 
 ## Fix safety
@@ -41,138 +75,124 @@ No fix: which branch may publish `:latest` is a release decision.
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from cigen.jobs.facts import JobFacts
 from cigen.jobs.image_outputs import ImageOutput
 from cigen.jobs.images import split_image
+from cigen.jobs.refs import command_refs, job_refs
 from cigen.lint.findings import Severity
 from cigen.lint.rules import Hit, PipelineContext
-from cigen.shell.parser import VARIABLE
-from cigen.source.positions import YMap, YSeq
+from cigen.shell.expansion import VARIABLE
+from cigen.shell.words import Command
 
 CODE = "CG108"
 NAME = "unconditional-latest"
 SEVERITY = Severity.WARNING
 SUMMARY = "`:latest` is pushed by a job that runs on every branch"
 
-REF_VARIABLES = ("CI_COMMIT_BRANCH", "CI_COMMIT_REF_NAME", "CI_COMMIT_REF_SLUG", "CI_COMMIT_TAG",
-                 "CI_DEFAULT_BRANCH", "CI_COMMIT_REF_PROTECTED", "CI_BUILD_REF_NAME",
-                 "CI_BUILD_TAG")
-_REF = "|".join(REF_VARIABLES)
-# An expression that holds only for some branches or for tags.
-RESTRICTING = re.compile(rf"\$\{{?({_REF})\}}?\s*(==|=~)|(==|=~)\s*\$\{{?({_REF})\}}?"
-                         rf"|^\s*\$\{{?(CI_COMMIT_TAG|CI_COMMIT_REF_PROTECTED)\}}?\s*$")
-# A shell condition that tests the branch or tag.
-SHELL_GUARD = re.compile(rf"({_REF})\b|\b(main|master)\b")
-ONLY_ANY_BRANCH = frozenset({"branches", "pushes", "merge_requests", "api", "external",
-                             "pipelines", "schedules", "triggers", "web", "chat",
-                             "external_pull_requests", "/.*/", "/^.*$/"})
-TAG_LIKE_NAME = re.compile(r"TAG|VERSION|_REF\b|SHA", re.I)
+# Variables holding the branch: a repository named after one is per-branch.
+BRANCH_VARIABLES = frozenset({"CI_COMMIT_REF_SLUG", "CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
+                              "CI_BUILD_REF_NAME", "CI_BUILD_REF_SLUG",
+                              "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"})
+DEFAULT_LATEST = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?-\s*latest\}")
+# `${NAME...}` with an operator (`${X:-y}`, `${X/a/b}`): a value cigen does not compute.
+OPERATOR_EXPANSION = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
+MAX_DEPTH = 4
+MAX_CANDIDATES = 64
 
 
-def _expression_restricts(expression: Any) -> bool:
-    if not isinstance(expression, str):
-        return False
-    return all(RESTRICTING.search(part) for part in expression.split("||"))
+def _predefined(name: str) -> bool:
+    """GitLab sets these in every job (``CI_REGISTRY_IMAGE``, ``CI_PROJECT_PATH``...)."""
+    return name.startswith(("CI_", "GITLAB_"))
 
 
-def _rules_restrict(rules: Any) -> bool | None:
-    """True/False when ``rules`` is a list; ``None`` when there are none."""
-    if not isinstance(rules, YSeq):
-        return None
-    for rule in rules:
-        if not isinstance(rule, YMap):
-            continue
-        if rule.get("when") == "never":
-            continue
-        if not _expression_restricts(rule.get("if")):
-            return False
-    return True
+def _candidates(facts: JobFacts, text: str, depth: int = 0
+                ) -> list[tuple[str, list[Command]]]:
+    """The values ``text`` can take, one per value the script assigns to a variable in
+    it (a ``for`` loop's values, each branch of an ``if``), each with the commands
+    that assign them (whose guards then apply)."""
+    if depth < MAX_DEPTH:
+        for match in VARIABLE.finditer(text):
+            name = match.group(1) or match.group(2)
+            assignments = facts.shell_assignments.get(name)
+            if not assignments:
+                continue
+            found: list[tuple[str, list[Command]]] = []
+            for value, command in assignments:
+                if len(found) >= MAX_CANDIDATES:
+                    break
+                replaced = text[:match.start()] + value + text[match.end():]
+                for candidate, commands in _candidates(facts, replaced, depth + 1):
+                    found.append((candidate, [command, *commands]))
+            return found[:MAX_CANDIDATES]
+    return [(facts.expand(text), [])]
 
 
-def _only_restricts(only: Any) -> bool:
-    refs = only.get("refs") if isinstance(only, YMap) else only
-    if isinstance(refs, str):
-        refs = [refs]
-    if isinstance(refs, list) and refs:
-        return all(isinstance(ref, str) and ref not in ONLY_ANY_BRANCH for ref in refs)
-    if isinstance(only, YMap) and isinstance(only.get("variables"), list):
-        return all(_expression_restricts(item) for item in only["variables"])
+def _defaults_to_latest(facts: JobFacts, reference: str) -> bool:
+    """``${X:-latest}`` where ``X`` may be unset or empty: on a branch, for the
+    ref variables; when the files give it no value, for the others."""
+    for match in DEFAULT_LATEST.finditer(reference):
+        name = match.group(1)
+        value = facts.variable(name)
+        if name in ("CI_COMMIT_TAG", "CI_BUILD_TAG") or not value:
+            return True
     return False
 
 
-def _except_restricts(excepted: Any) -> bool:
-    refs = excepted.get("refs") if isinstance(excepted, YMap) else excepted
-    if isinstance(refs, str):
-        refs = [refs]
-    return isinstance(refs, list) and "branches" in refs
-
-
-def job_is_restricted(facts: JobFacts, workflow: Any) -> bool:
-    config = facts.config
-    if isinstance(workflow, YMap) and _rules_restrict(workflow.get("rules")):
-        return True
-    by_rules = _rules_restrict(config.get("rules"))
-    if by_rules is not None:
-        return by_rules
-    if "only" in config and _only_restricts(config["only"]):
-        return True
-    return "except" in config and _except_restricts(config["except"])
-
-
-def _candidates(facts: JobFacts, text: str) -> list[tuple[str, bool]]:
-    """Expansions of ``text``, one per value the script assigns, each with its guard.
-
-    A value assigned under a shell ``if`` on the branch (``tag=latest`` inside
-    ``if [ "$CI_COMMIT_BRANCH" = main ]``) is guarded.
-    """
-    candidates = []
-    for match in VARIABLE.finditer(text):
-        name = match.group(1) or match.group(2)
-        for value, command in facts.shell_assignments.get(name, []):
-            guarded = any(SHELL_GUARD.search(condition) for condition in command.conditions)
-            candidates.append((facts.expand(text.replace(match.group(0), value)), guarded))
-    return candidates or [(facts.expand(text), False)]
-
-
-def _pushes_latest(output: ImageOutput, reference: str, tagged_latest: set[str]) -> bool:
+def _names_latest(facts: JobFacts, reference: str, all_tags: bool,
+                  tagged_latest: set[str]) -> bool:
+    """Whether pushing ``reference`` (variables expanded) pushes ``:latest`` for sure."""
     reference = reference.strip()
-    if re.search(r":-\s*latest\}", reference):
+    if _defaults_to_latest(facts, reference):
         return True
-    if reference.startswith(("$(", "`")):
+    if "$(" in reference or "`" in reference:
         return False  # computed at run time: unknown
     repository, tag, digest = split_image(reference)
+    names = {match.group(1) or match.group(2) for match in VARIABLE.finditer(repository)}
+    if names & BRANCH_VARIABLES or OPERATOR_EXPANSION.search(repository):
+        return False  # one repository per branch, or an expansion cigen does not follow
+    whole = VARIABLE.fullmatch(repository)
+    if whole is not None and not _predefined(whole.group(1) or whole.group(2)):
+        return False  # a variable the files never define: it may hold a tag of its own
     if tag:
         return tag == "latest"
     if digest or not repository:
         return False
-    if output.action == "push-all":
-        return repository in tagged_latest
-    # An unknown variable named like a tag (`$IMAGE_TAG`) probably carries one.
-    whole_variable = VARIABLE.fullmatch(repository)
-    return not (whole_variable and TAG_LIKE_NAME.search(whole_variable.group(1)
-                                                        or whole_variable.group(2)))
+    last = repository.rsplit("/", 1)[-1]
+    if any(not _predefined(match.group(1) or match.group(2))
+           for match in VARIABLE.finditer(last)):
+        return False  # the name ends in a variable the files never define: unknown
+    return repository in tagged_latest if all_tags else True
+
+
+def _latest_repositories(facts: JobFacts, outputs: list[ImageOutput]) -> set[str]:
+    """Repositories the job tags ``:latest`` (or leaves untagged), for ``push --all-tags``."""
+    found = set()
+    for output in outputs:
+        if output.action == "push-all":
+            continue
+        for reference, _ in _candidates(facts, output.reference):
+            repository, tag, _ = split_image(reference)
+            if tag in ("", "latest"):
+                found.add(repository)
+    return found
 
 
 def check(context: PipelineContext) -> Iterator[Hit]:
-    workflow = context.pipeline.config.get("workflow")
     for facts in context.jobs:
         outputs = facts.image_outputs
-        if not any(output.pushed for output in outputs) or job_is_restricted(facts, workflow):
+        if not any(output.pushed for output in outputs) \
+                or not job_refs(facts).may_run_on_any_branch:
             continue
-        tagged_latest = set()
+        tagged_latest = _latest_repositories(facts, outputs)
         for output in outputs:
-            repository, tag, _ = split_image(facts.expand(output.reference))
-            if tag in ("", "latest"):
-                tagged_latest.add(repository)
-        for output in outputs:
-            if not output.pushed:
+            if not output.pushed or not command_refs(facts, output.command).may_run_on_any_branch:
                 continue
-            if any(SHELL_GUARD.search(condition) for condition in output.command.conditions):
-                continue
-            if any(_pushes_latest(output, reference, tagged_latest) and not guarded
-                   for reference, guarded in _candidates(facts, output.reference)):
+            all_tags = output.action == "push-all"
+            if any(_names_latest(facts, reference, all_tags, tagged_latest)
+                   and all(command_refs(facts, command).may_run_on_any_branch
+                           for command in commands)
+                   for reference, commands in _candidates(facts, output.reference)):
                 yield Hit(output.command.locate(output.word),
                           f"`{output.reference}` pushes :latest from every branch; restrict "
                           "the job to the default branch (rules: if: $CI_COMMIT_BRANCH == "

@@ -1,10 +1,12 @@
 """A `docker` image or service is not pinned to a version.
 
 ## What it does
-Reports the official `docker` image (any registry prefix or mirror) used as
-`image:` or in `services:` with no tag, or a tag without a version:
+Reports the official `docker` image (any registry prefix or mirror, GitLab's
+dependency proxy `$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/docker` included)
+used as `image:` or in `services:` with no tag, or a tag without a version:
 `latest`, `stable`, `stable-dind`, `dind`, `cli`, `git`, `edge`,
-`dind-rootless`.
+`dind-rootless`. An image named through any other variable is not known, so
+it is not reported.
 
 ## Why is this bad?
 Unpinned tags change under you: a new Docker major release can break the
@@ -55,11 +57,18 @@ FIXABLE = True
 SUMMARY = "`docker`, `docker:latest`, `docker:stable`, `docker:dind` … are not pinned"
 
 
+PROXY_PREFIX = re.compile(
+    r"^\$(?:\{CI_DEPENDENCY_PROXY_(?:DIRECT_)?GROUP_IMAGE_PREFIX\}"
+    r"|CI_DEPENDENCY_PROXY_(?:DIRECT_)?GROUP_IMAGE_PREFIX(?![A-Za-z0-9_]))/")
+
+
 def check(context: PipelineContext) -> Iterator[Hit]:
     trusted = tuple(context.option(NAME, "trusted-registries", ()))
     version = context.option(NAME, "docker-version") or versions.DOCKER
     for image, jobs in context.images():
-        if not image.is_docker or image.digest or "$" in image.name:
+        # GitLab's dependency proxy prefix is a predefined variable: what follows it is
+        # a Docker Hub name; any other variable leaves the image unknown.
+        if not image.is_docker or image.digest or "$" in PROXY_PREFIX.sub("", image.name):
             continue
         if trusted and image.repository.startswith(trusted):
             continue

@@ -42,7 +42,7 @@ from cigen.jobs.arguments import option_values
 from cigen.lint.findings import Severity
 from cigen.lint.fix import Fix, fix_of, replace_in_span, value_edit, word_edit
 from cigen.lint.rules import Hit, PipelineContext
-from cigen.shell.parser import Word
+from cigen.shell.words import Word
 from cigen.source.positions import Span
 from cigen.source.text import SourceText
 
