@@ -9,8 +9,9 @@ guards each command runs under (``if``/``elif``/``else``, ``case``,
 ``$@`` bound to the call's words, and the command strings other commands run
 (``sh -c``, ``eval``, ``ssh host ...``, ``su -c``, heredocs fed to a shell or to
 ``ssh``, and a command kept in a variable run as ``$cmd``), each mapped back to
-the exact characters of the item it was written in. Nothing here recurses without a bound: 10,000 nested ``$(`` or a function
-calling itself stop at a fixed depth.
+the exact characters of the item it was written in. Nothing here recurses
+without a bound: 10,000 nested ``$(`` or a function calling itself stop at a
+fixed depth.
 """
 
 from __future__ import annotations
