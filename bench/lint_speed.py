@@ -13,7 +13,10 @@ and prints the medians and the ratios. The targets are a ratio of at most
 1/3 for the whole corpus and 1/2 for a single file.
 
 ``--one-process`` sets ``CIGEN_NO_FORK=1``: cigen then runs as it does on a
-machine with one processor (no parallel share of a large batch).
+machine with one processor (no parallel share of a large batch). cigen's
+result cache is off (every run checks every file, as a first run does) unless
+``--warm-cache`` is given: then every timed run after the warm-up is answered
+from the cache, as a re-run over unchanged files is.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "shared", "corpus", "pipelines")
 # Installed tools run from byte-compiled modules (pip compiles them at install
 # time); an environment that forbids writing bytecode would time the compiler.
 ENVIRONMENT = {key: value for key, value in os.environ.items()
-               if key != "PYTHONDONTWRITEBYTECODE"}
+               if key not in ("PYTHONDONTWRITEBYTECODE", "CIGEN_NO_CACHE")}
 
 
 def run_seconds(command: list[str], cwd: str) -> float:
@@ -62,9 +65,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--one-process", action="store_true",
                         help="run cigen with CIGEN_NO_FORK=1")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="let cigen answer from its result cache")
     args = parser.parse_args()
     if args.one_process:
         ENVIRONMENT["CIGEN_NO_FORK"] = "1"
+    if not args.warm_cache:
+        ENVIRONMENT["CIGEN_NO_CACHE"] = "1"
     corpus = os.path.abspath(args.corpus)
     files = sorted(os.path.basename(path) for path in glob.glob(os.path.join(corpus, "*.yml")))
     if not files:

@@ -247,12 +247,26 @@ LATEST = {
                           " \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA\"  # hit\n"),
     "all-tags": ("    - docker tag app \"$CI_REGISTRY_IMAGE:latest\"\n"
                  "    - docker push --all-tags \"$CI_REGISTRY_IMAGE\"  # hit\n"),
+    # `:latest` written out: whatever a project variable holds, that repository's latest.
+    "undefined-image-with-latest": "    - docker push \"$IMAGE:latest\"  # hit\n",
+    # Computed at run time from something that is not the branch: one name for all.
+    "computed-repository-written-tag": (
+        "    - NAME=$(basename \"$CI_PROJECT_DIR\")\n"
+        "    - docker push \"$CI_REGISTRY_IMAGE/$NAME:latest\"  # hit\n"),
+    # Options gathered in a variable around a command substitution split around it.
+    "kaniko-destinations-gathered": (
+        "    - VERSION_TAG=$(echo \"$CI_COMMIT_TAG\" | sed 's/^v//')\n"
+        "    - DESTINATION=\"--destination $CI_REGISTRY_IMAGE:$VERSION_TAG\"\n"
+        "    - DESTINATION=\"$DESTINATION --destination $CI_REGISTRY_IMAGE:latest\"\n"
+        "    - /kaniko/executor --context . $DESTINATION  # hit\n"),
 }
 
 NOT_LATEST = {
     "immutable-tag": "    - docker push \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA\"\n",
     "undefined-image": "    - docker push \"$IMAGE\"\n",
-    "undefined-image-with-latest": "    - docker push \"$IMAGE:latest\"\n",
+    "computed-from-the-branch": (
+        "    - NAME=$(echo \"$CI_COMMIT_REF_NAME\" | tr / -)\n"
+        "    - docker push \"$CI_REGISTRY_IMAGE/$NAME:latest\"\n"),
     "undefined-last-segment": "    - docker push \"$REGISTRY/$IMAGE_NAME\"\n",
     "per-branch-repository": (
         "    - docker push \"$CI_REGISTRY_IMAGE/$CI_COMMIT_REF_SLUG:latest\"\n"),

@@ -245,10 +245,14 @@ def _full_pipe() -> tuple[int, int]:
 def test_an_interrupted_write_leaves_nothing_behind(repo: Path,
                                                     signal_number: signal.Signals) -> None:
     reading, writing = _full_pipe()
+    # cigen keeps a signal its parent ignores ignored (as a shell's `nohup` asks):
+    # the test is about the default disposition, whatever the test run inherited.
+    inherited = signal.getsignal(signal_number)
     process = subprocess.Popen(
         [sys.executable, "-m", "cigen", "init", "--strategy", "dind", "-o", "-",
          "--runner-config", "runner.toml"],
-        cwd=repo, stdout=writing, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        cwd=repo, stdout=writing, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal_number, signal.SIG_DFL))
     os.close(writing)
     try:
         # The runner config waits complete in its temporary file while the pipeline
@@ -266,7 +270,7 @@ def test_an_interrupted_write_leaves_nothing_behind(repo: Path,
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode != 0
+    assert process.returncode != 0, f"signal {signal_number} was {inherited} in the test run"
     assert b"Traceback" not in stderr
     assert on_disk(repo) == []
 

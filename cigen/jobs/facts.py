@@ -16,7 +16,7 @@ from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
-from cigen.shell.expansion import MAX_EXPANDED_LENGTH, Expansions, expand
+from cigen.shell.expansion import MAX_EXPANDED_LENGTH, Expansions, expand, mask_substitutions
 from cigen.shell.parser import ParseCache, parse_sections
 from cigen.shell.words import Command, Word
 from cigen.source.positions import Span, YSeq
@@ -123,7 +123,11 @@ class JobFacts:
         result: list[Word] = []
         for word in words:
             if "$" in word.text and not word.raw.startswith(("'", '"')):
-                parts = self.expand(word.text).split()
+                expanded = self.expand(word.text)
+                # What `$(...)` prints is not its text: split around it, never inside.
+                masked = mask_substitutions(expanded)
+                parts = [expanded[match.start():match.end()]
+                         for match in re.finditer(r"\S+", masked)]
                 if len(parts) > 1:
                     result.extend(Word(part, word.raw, word.offset) for part in parts)
                     continue

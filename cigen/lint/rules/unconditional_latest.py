@@ -13,10 +13,11 @@ it. The push of `:latest` must be a fact: written out, a shell default
 (`${CI_COMMIT_TAG:-latest}`), a value assigned or looped over, or an untagged
 name whose repository is known. Silent when the job's refs are unknown (a
 template or `!reference` from an include cigen could not read, a branch
-compared with a project variable), when the image is a variable the files
-never define, and for a per-branch repository
-(`$CI_REGISTRY_IMAGE/$CI_COMMIT_REF_SLUG:latest`), whose `:latest` collides
-with nothing.
+compared with a project variable), when an untagged image is a variable the
+files never define (it may carry a tag of its own; `$IMAGE:latest` written
+out is reported), and for a per-branch repository
+(`$CI_REGISTRY_IMAGE/$CI_COMMIT_REF_SLUG:latest`, or a name computed from the
+branch), whose `:latest` collides with nothing.
 
 ## Why is this bad?
 `:latest` is what people and deployments pull by default. Pushed from every
@@ -94,6 +95,9 @@ SUMMARY = "`:latest` is pushed by a job that runs on every branch"
 BRANCH_VARIABLES = frozenset({"CI_COMMIT_REF_SLUG", "CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
                               "CI_BUILD_REF_NAME", "CI_BUILD_REF_SLUG",
                               "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"})
+# What could bring the branch into a computed name: a ref variable, or git itself.
+MAY_NAME_THE_BRANCH = re.compile(
+    r"CI_COMMIT_REF|CI_COMMIT_BRANCH|CI_BUILD_REF|CI_MERGE_REQUEST|CI_EXTERNAL_PULL|\bgit\b")
 DEFAULT_LATEST = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?-\s*latest\}")
 # `${NAME...}` with an operator (`${X:-y}`, `${X/a/b}`): a value cigen does not compute.
 OPERATOR_EXPANSION = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
@@ -145,12 +149,17 @@ def _names_latest(facts: JobFacts, reference: str, all_tags: bool,
     reference = reference.strip()
     if _defaults_to_latest(facts, reference):
         return True
-    if "$(" in reference or "`" in reference:
-        return False  # computed at run time: unknown
     repository, tag, digest = split_image(reference)
+    # A repository computed at run time collides across branches unless the
+    # computation can see the branch; a computed tag is unknown.
+    if ("$(" in reference or "`" in reference) \
+            and (tag != "latest" or MAY_NAME_THE_BRANCH.search(repository)):
+        return False
     names = {match.group(1) or match.group(2) for match in VARIABLE.finditer(repository)}
     if names & BRANCH_VARIABLES or OPERATOR_EXPANSION.search(repository):
         return False  # one repository per branch, or an expansion cigen does not follow
+    if tag == "latest":
+        return True  # written out: whatever the repository, this is its `:latest`
     whole = VARIABLE.fullmatch(repository)
     if whole is not None and not _predefined(whole.group(1) or whole.group(2)):
         return False  # a variable the files never define: it may hold a tag of its own
