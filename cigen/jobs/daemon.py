@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 HOST_SOCKET = re.compile(r"^(?:unix://)?/*(?:var/)?run/docker\.sock/?$")
 """The host daemon's socket path (``/var/run/docker.sock``, ``/run/docker.sock``)."""
 DAEMON_COMMANDS = frozenset({"dockerd", "dockerd-entrypoint.sh", "dockerd-rootless.sh"})
+DAEMON_NAMES = ("dockerd",)
+"""What every one of those names contains, to skip scripts that start no daemon."""
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"})
 PLAIN_PORT = 2375
 TLS_PORT = 2376
@@ -211,6 +213,9 @@ def own_daemon_commands(facts: JobFacts) -> list[Command]:
 
 
 def _own_daemon_commands(facts: JobFacts) -> list[Command]:
+    # Only a script that names the daemon can start it: the others are not parsed here.
+    if not any(name in value for _, value, _ in facts.script_items for name in DAEMON_NAMES):
+        return []
     return [command for command in facts.commands
             if command.name.rsplit("/", 1)[-1] in DAEMON_COMMANDS
             and not on_another_machine(command)

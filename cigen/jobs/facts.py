@@ -16,7 +16,13 @@ from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
-from cigen.shell.expansion import MAX_EXPANDED_LENGTH, Expansions, expand, mask_substitutions
+from cigen.shell.expansion import (
+    MAX_EXPANDED_LENGTH,
+    VARIABLE,
+    Expansions,
+    expand,
+    mask_substitutions,
+)
 from cigen.shell.parser import ParseCache, parse_sections
 from cigen.shell.words import Command, Word
 from cigen.source.positions import Span, YSeq
@@ -66,18 +72,27 @@ class JobFacts:
         ``None`` when that earlier value is unknown or the result is too long."""
         values: dict[str, str | None] = {}
         for name, assignments in self.shell_assignments.items():
-            own = re.compile(r"\$(?:\{" + re.escape(name) + r"\}|" + re.escape(name)
-                             + r"(?![A-Za-z0-9_]))")
             value = self._configured_value(name)
             for text, _ in assignments:
-                references = own.findall(text)
+                # One pattern for every name: `$X`/`${X}` matches of this name only.
+                references = [match for match in VARIABLE.finditer(text)
+                              if (match.group(1) or match.group(2)) == name] \
+                    if "$" in text else []
                 if not references:
                     value = text
                 elif value is not None:
                     earlier = value
-                    size = len(text) + sum(len(earlier) - len(found) for found in references)
-                    value = (None if size > MAX_EXPANDED_LENGTH
-                             else own.sub(earlier.replace("\\", "\\\\"), text))
+                    size = len(text) + sum(len(earlier) - len(match.group(0))
+                                           for match in references)
+                    if size > MAX_EXPANDED_LENGTH:
+                        value = None
+                    else:
+                        pieces: list[str] = []
+                        end = 0
+                        for match in references:
+                            pieces += (text[end:match.start()], earlier)
+                            end = match.end()
+                        value = "".join(pieces) + text[end:]
             values[name] = value
         return values
 
