@@ -406,3 +406,12 @@ def test_bad_settings_stop_init_with_the_line(repo: Path, cigen: Cigen) -> None:
         result = cigen("init", "-o", "-", cwd=repo)
         assert result.exit_code == 2
         assert result.stderr == f"cigen: error: {message}\n"
+
+
+def test_an_existing_destination_stops_before_any_question(repo: Path) -> None:
+    (repo / ".gitlab-ci.yml").write_text("build:\n  script: [make]\n", encoding="utf-8")
+    terminal = Terminal(repo)
+    assert terminal.finish() == 2
+    assert ".gitlab-ci.yml already exists" in terminal.seen
+    assert "Build strategy" not in terminal.seen
+    assert (repo / ".gitlab-ci.yml").read_text(encoding="utf-8") == "build:\n  script: [make]\n"
