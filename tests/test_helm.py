@@ -199,3 +199,17 @@ def test_corpus_helm_values_match_a_reading_by_hand(cigen: Cigen, tmp_path: Path
     assert result.stderr == ""
     assert {(finding["path"], finding["line"], finding["rule"])
             for finding in result.findings()} == HAND_READING
+
+
+def test_a_values_file_whose_runner_config_is_broken(write: Write, cigen: Cigen,
+                                                     tmp_path: Path) -> None:
+    # Named `values.yaml` with a `runners.config`, it is chart values even when the
+    # TOML inside no longer has a `[[runners]]` header: reported there, not read
+    # as a pipeline with a job called `runners`.
+    write("values.yaml", "runners:\n  config: |\n    [[runners]\n")
+    result = cigen("lint", "--format", "json", "values.yaml", cwd=tmp_path)
+    assert [(f["line"], f["rule"]) for f in result.findings()] == [(3, "invalid-syntax")]
+    # Another YAML file with such keys and no runner table is not taken for chart values.
+    write("other.yaml", "runners:\n  config: |\n    [[runners]\n")
+    scanned = cigen("lint", "--format", "json", ".", cwd=tmp_path)
+    assert {finding["path"] for finding in scanned.findings()} == {"values.yaml"}

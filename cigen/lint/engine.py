@@ -266,7 +266,9 @@ def _looks_like(path: str, options: LintOptions | None, kind: str) -> bool:
         head = read_regular_file(path, 256 * 1024).decode("utf-8", "replace")
     except UnreadableFile:
         return False
-    return looks_like_runner_config(head) if kind == "runner" else looks_like_helm_values(head)
+    if kind == "runner":
+        return looks_like_runner_config(head)
+    return looks_like_helm_values(head, os.path.basename(path))
 
 
 def repository_root_of(path: str, options: LintOptions | None) -> str:
@@ -648,7 +650,7 @@ def lint_buffer(path: str, text: str, options: LintOptions
     if name.endswith(".toml"):
         kind = "runner"
     elif name != DEFAULT_PIPELINE and not name.endswith(PIPELINE_SUFFIXES) \
-            and looks_like_helm_values(text):
+            and looks_like_helm_values(text, name):
         kind = "helm"
     else:
         kind = "pipeline"

@@ -21,20 +21,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cigen.runner.config import RunnerConfig, load_runner_config, looks_like_runner_config
+from cigen.runner.config import RunnerConfig, load_runner_config
 from cigen.source.positions import Span, YMap
 from cigen.source.text import LoadError, SourceText
 
 CONFIG_KEY = re.compile(r"^[ \t]*config[ \t]*:", re.M)
 RUNNERS_TABLE = re.compile(r"\[\[\s*runners\s*\]\]")
+RUNNERS_KEY = re.compile(r"^[ \t]*runners[ \t]*:", re.M)
 # Deeper than any chart's values: an umbrella chart nests the subchart once or twice.
 MAX_DEPTH = 6
 
 
-def looks_like_helm_values(text: str) -> bool:
+def looks_like_helm_values(text: str, name: str = "") -> bool:
     """A YAML text with a ``config:`` key and a ``[[runners]]`` table (in a block
-    scalar, or inside a quoted string)."""
-    return RUNNERS_TABLE.search(text) is not None and CONFIG_KEY.search(text) is not None
+    scalar, or inside a quoted string); for a file named ``values*.yaml``, a
+    ``runners:`` key with a ``config:`` is enough (its TOML may be broken)."""
+    if CONFIG_KEY.search(text) is None:
+        return False
+    if RUNNERS_TABLE.search(text) is not None:
+        return True
+    return name.startswith("values") and RUNNERS_KEY.search(text) is not None
 
 
 class ChartSetting:
@@ -108,7 +114,9 @@ def read_helm_values(source: SourceText, data: Any) -> HelmValues:
                                                 or Span(source.path, 1, 1, 1, 1)))
         config = runners.get("config")
         span = runners.span_of("config")
-        if not (isinstance(config, str) and looks_like_runner_config(config)) or span is None:
+        # The chart hands `runners.config` to the runner as its config.toml: any
+        # string there is read as one (and reported if it is not TOML).
+        if not isinstance(config, str) or not config.strip() or span is None:
             continue
         if span.style == "|":
             start = source.offset(span.line + 1, 1)
