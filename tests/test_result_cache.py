@@ -120,3 +120,19 @@ def test_fixes_always_check_afresh_and_a_read_only_cache_is_skipped(
     elsewhere.write_text("a file, not a directory")
     result = cigen("lint", "--cache-dir", str(elsewhere / "cache"), cwd=tmp_path, cache=True)
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_remote_includes_do_not_stop_caching_but_a_missing_local_one_does(
+        write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    # A project include is not read offline either way: the answer does not change
+    # with the files on disk, so it is cached.
+    write(".gitlab-ci.yml", "include:\n  - project: group/ci\n    file: base.yml\n"
+          + PIPELINE.split("\n", 2)[2] + LOGIN)
+    messages(cigen, tmp_path)
+    assert mark_entries(tmp_path) == 1
+    # A local include that is not there may be created: never cached.
+    write(".gitlab-ci.yml", "include:\n  - local: ci/later.yml\n"
+          + PIPELINE.split("\n", 2)[2] + LOGIN)
+    messages(cigen, tmp_path)
+    write("ci/later.yml", ".later:\n  image: docker:latest\n")
+    assert any("docker:latest" in message for message in messages(cigen, tmp_path))

@@ -44,7 +44,8 @@ class IncludeResult:
     needs_resolution: bool
     """Some file has `!reference` tags or nested lists to rewrite."""
     reads_tree: bool
-    """Some include depends on which files the repository holds (a glob, `exists:`)."""
+    """Some include depends on which files the repository holds (a glob, `exists:`, a
+    local file that is not there)."""
 
     def __init__(self, config: YMap, sources: dict[str, SourceText] | None = None,
                  problems: list[Problem] | None = None, unresolved: bool = False,
@@ -323,6 +324,7 @@ class IncludeResolver:
             return self._configs.get(real)
         if not os.path.exists(real):
             self.result.unresolved = True
+            self.result.reads_tree = True  # the file may appear: the answer depends on it
             self.result.problems.append(Problem(
                 "include-error", f"local include `{pattern}` not found: no file at "
                 f"`{os.path.relpath(real, self.root)}` below the repository root", span))

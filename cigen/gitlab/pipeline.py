@@ -147,7 +147,8 @@ class Pipeline:
     referenced: set[str]
     """Top-level keys that some `!reference` reads."""
     reads_tree: bool
-    """What it includes depends on which files the repository holds (a glob, `exists:`)."""
+    """What it includes depends on which files the repository holds (a glob, `exists:`,
+    a local file that is not there)."""
 
     def __init__(self, path: str, config: YMap, jobs: dict[str, Job],
                  sources: dict[str, SourceText], files: list[str], problems: list[Problem],

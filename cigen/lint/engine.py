@@ -463,7 +463,7 @@ class Linter:
         else:
             real = location if target.real == STDIN else target.real
             pipeline = self._lint_pipeline(real, source, display, root)
-            if pipeline.reads_tree or pipeline.unresolved_includes:
+            if pipeline.reads_tree:
                 return  # depends on which files exist, which no hash can pin down
             files = pipeline.files or [display]
         if cached and len(self.report.internal_errors) == errors \

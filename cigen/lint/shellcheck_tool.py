@@ -100,7 +100,12 @@ def check_scripts(scripts: Sequence[str], shell: str = "bash",
     cache = cache_directory()
     results: list[list[Comment] | None] = [
         _cached(cache, key) if use_cache else None for key in keys]
-    missing = [index for index, found in enumerate(results) if found is None]
+    first_of: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        first_of.setdefault(key, index)
+    # A script written the same way twice (two jobs, one template) is checked once.
+    missing = [index for index, found in enumerate(results)
+               if found is None and first_of[keys[index]] == index]
     if missing:
         with tempfile.TemporaryDirectory(prefix="cigen-shellcheck-") as directory:
             names = {}
@@ -119,6 +124,9 @@ def check_scripts(scripts: Sequence[str], shell: str = "bash",
                 results[index] = comments
                 if use_cache:
                     _store(cache, keys[index], comments)
+    for index, key in enumerate(keys):
+        if results[index] is None:
+            results[index] = results[first_of[key]]
     return [found or [] for found in results]
 
 
