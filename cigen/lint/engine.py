@@ -208,13 +208,19 @@ class LintReport:
         return any(finding.severity >= threshold for finding in self.findings)
 
 
-def _kind_of(path: str) -> str:
+def _kind_of(path: str, text: str | None = None) -> str:
+    """``runner``, ``helm`` or ``pipeline`` for a file named on the command line (or an
+    editor's buffer, whose ``text`` is in hand; otherwise the file's head is read)."""
     name = os.path.basename(path)
     if name.endswith(".toml"):
         return "runner"
     if name != DEFAULT_PIPELINE and not name.endswith(PIPELINE_SUFFIXES) \
-            and name.endswith((".yaml", ".yml")) and _looks_like(path, None, "helm"):
-        return "helm"
+            and name.endswith((".yaml", ".yml")):
+        from cigen.runner.helm import looks_like_helm_values
+
+        if _looks_like(path, None, "helm") if text is None else \
+                looks_like_helm_values(text, name):
+            return "helm"
     return "pipeline"
 
 
@@ -644,19 +650,9 @@ def lint_buffer(path: str, text: str, options: LintOptions
     """Lint ``text`` as the contents of the file ``path`` (an editor's unsaved
     buffer; the files it includes are read from disk). Returns the report and
     every source read, for mapping positions and edits."""
-    from cigen.runner.helm import looks_like_helm_values
-
-    name = os.path.basename(path)
-    if name.endswith(".toml"):
-        kind = "runner"
-    elif name != DEFAULT_PIPELINE and not name.endswith(PIPELINE_SUFFIXES) \
-            and looks_like_helm_values(text, name):
-        kind = "helm"
-    else:
-        kind = "pipeline"
     linter = Linter(options)
     linter.unsaved[path] = text
-    report = linter.lint([Target(path, os.path.realpath(path), kind)])
+    report = linter.lint([Target(path, os.path.realpath(path), _kind_of(path, text))])
     return report, linter.sources
 
 

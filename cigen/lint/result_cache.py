@@ -37,6 +37,7 @@ from typing import Any
 from cigen import __version__
 from cigen.lint.findings import Finding, Severity
 from cigen.lint.fix import Edit, Fix
+from cigen.source.files import write_atomically
 from cigen.source.positions import Span
 
 FORMAT = 1
@@ -155,10 +156,7 @@ class ResultCache:
                     handle.write("# cigen's result cache (cigen lint --no-cache skips it)\n*\n")
             folder = os.path.join(self.directory, key[:2])
             os.makedirs(folder, exist_ok=True)
-            temporary = os.path.join(folder, f".{key}.{os.getpid()}")
-            with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump(document, handle)
-            os.replace(temporary, os.path.join(folder, key))
+            write_atomically(os.path.join(folder, key), json.dumps(document), durable=False)
         except OSError:
             pass
 

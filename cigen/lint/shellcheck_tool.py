@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cigen.source.files import write_atomically
+
 TIMEOUT_SECONDS = 120
 """A bound on one ShellCheck process, not an expectation: it takes milliseconds."""
 
@@ -143,11 +145,9 @@ def _store(cache: Path, key: str, comments: list[Comment]) -> None:
     try:
         folder = cache / key[:2]
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{key}.{os.getpid()}"
-        temporary.write_text(json.dumps([
+        write_atomically(str(folder / key), json.dumps([
             [comment.code, comment.level, comment.message, comment.line, comment.column,
-             comment.end_line, comment.end_column] for comment in comments]), encoding="utf-8")
-        os.replace(temporary, folder / key)
+             comment.end_line, comment.end_column] for comment in comments]), durable=False)
     except OSError:
         pass
 

@@ -162,9 +162,10 @@ def file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str, *, durable: bool = True) -> None:
     """Replace ``path`` with ``text`` through a temporary file in the same directory,
     so a crash or a full disk leaves either the old file or the new one, whole.
+    ``durable=False`` skips the flush to disk, for files that may be lost (a cache).
 
     A symbolic link is followed: its target is replaced and the link stays a link.
     The file keeps its permissions. Any failure (the temporary file cannot be
@@ -183,8 +184,9 @@ def write_atomically(path: str, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as output:
             output.write(text)
-            output.flush()
-            os.fsync(output.fileno())
+            if durable:
+                output.flush()
+                os.fsync(output.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:

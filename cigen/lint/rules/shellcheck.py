@@ -52,12 +52,15 @@ what a command receives.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from cigen.lint.findings import Severity
 from cigen.lint.rules import Hit, PipelineContext, RuleCannotRun
-from cigen.lint.shellcheck_tool import Comment, ShellCheckError, check_scripts
 from cigen.shell.locator import Locator
 from cigen.source.positions import Span
+
+if TYPE_CHECKING:
+    from cigen.lint.shellcheck_tool import Comment
 
 CODE = "CG112"
 NAME = "shellcheck"
@@ -140,6 +143,9 @@ def gather(context: PipelineContext) -> Iterator[Gathered]:
 
 
 def check_gathered(gathered: list[Gathered]) -> Iterator[Hit]:
+    # Loaded only when the rule runs: it is off by default.
+    from cigen.lint.shellcheck_tool import ShellCheckError, check_scripts
+
     by_options: dict[tuple[str, tuple[str, ...]], list[ScriptUnit]] = {}
     for item in gathered:
         by_options.setdefault((item.shell, item.exclude), []).extend(item.units)
