@@ -384,7 +384,6 @@ class Linter:
             source = self.sources.get(finding.span.path)
             if source is not None:
                 finding.line_text = source.line_text(finding.span.line)
-                finding.snippet = finding.line_text.strip()
         return findings
 
     def _suppression_findings(self) -> list[Finding]:

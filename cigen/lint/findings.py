@@ -33,7 +33,7 @@ class Severity(enum.IntEnum):
 
 class Finding:
     __slots__ = ("code", "fix", "fixable", "jobs", "line_text", "message", "origin", "rule",
-                 "severity", "snippet", "span")
+                 "severity", "span")
 
     code: str
     rule: str
@@ -42,17 +42,15 @@ class Finding:
     span: Span
     jobs: list[str]
     fixable: bool
-    snippet: str
-    """The source line the finding points at, without surrounding white space."""
     line_text: str
-    """That line as written, for excerpts that point into it."""
+    """The source line the finding points at, as written (for excerpts)."""
     origin: str
     """How the offending value reaches the jobs when they did not write it
     (``extends .docker-base at ci/templates.yml:4``), or nothing."""
     fix: Fix | None
 
     def __init__(self, code: str, rule: str, severity: Severity, message: str, span: Span,
-                 jobs: list[str] | None = None, fixable: bool = False, snippet: str = "",
+                 jobs: list[str] | None = None, fixable: bool = False, line_text: str = "",
                  fix: Fix | None = None) -> None:
         self.code = code
         self.rule = rule
@@ -61,10 +59,14 @@ class Finding:
         self.span = span
         self.jobs = [] if jobs is None else jobs
         self.fixable = fixable
-        self.snippet = snippet
-        self.line_text = snippet
+        self.line_text = line_text
         self.origin = ""
         self.fix = fix
+
+    @property
+    def snippet(self) -> str:
+        """The source line without surrounding white space (fingerprints read it)."""
+        return self.line_text.strip()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.path, self.span.line, self.span.column, self.code, self.message)
@@ -83,8 +85,7 @@ def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
         if existing is None:
             merged[key] = Finding(finding.code, finding.rule, finding.severity, finding.message,
                                   finding.span, list(finding.jobs), finding.fixable,
-                                  finding.snippet, finding.fix)
-            merged[key].line_text = finding.line_text
+                                  finding.line_text, finding.fix)
             merged[key].origin = finding.origin
         else:
             for job in finding.jobs:
