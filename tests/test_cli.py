@@ -222,3 +222,16 @@ def test_exclude_also_covers_included_files(write: Write, cigen: Cigen) -> None:
     fixed = cigen("lint", "--fix", "--exclude", "ci/*", ".gitlab-ci.yml", cwd=root)
     assert fixed.exit_code == 0, fixed.stdout
     assert (root / "ci" / "build.yml").read_text(encoding="utf-8") == before
+
+
+def test_server_without_pygls_is_one_line(tmp_path: Path) -> None:
+    # The language server is an extra (`cigen[lsp]`): without pygls, say how to get it.
+    import subprocess
+
+    script = ("import sys; sys.modules['pygls'] = None; sys.argv = ['cigen', 'server']; "
+              "from cigen.cli import main; main()")
+    completed = subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 2
+    assert completed.stderr == ("cigen: error: the language server needs pygls: "
+                                "pip install 'cigen[lsp]'\n")
