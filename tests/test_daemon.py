@@ -204,7 +204,9 @@ test:
     assert found == []
 
 
-def test_socket_mounted_inside_a_dind_job_is_the_services_socket(lint: Lint) -> None:
+def test_socket_mounted_inside_a_dind_job_hands_over_the_privileged_daemon(lint: Lint) -> None:
+    # The container gets dind's socket, and dind runs privileged: the container can
+    # start a privileged container there and reach the runner's host.
     found = lint("""\
 scan:
   image: docker:29.1-cli
@@ -216,7 +218,8 @@ scan:
   script:
     - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock aquasec/trivy:0.58.0 image x
 """)
-    assert found == []
+    assert lines(found, SOCKET) == [9]
+    assert "the dind service's daemon" in messages(found, SOCKET)[0]
 
 
 def test_socket_mounted_inside_a_dind_job_without_docker_host(lint: Lint) -> None:
@@ -231,6 +234,32 @@ scan:
   extends: .dind
   script:
     - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock anchore/syft:v1.18.1 app
+""")
+    assert lines(found, SOCKET) == [8]
+    assert "host's Docker socket" not in messages(found, SOCKET)[0]
+
+
+def test_socket_of_a_daemon_the_job_starts_is_reported_as_that_daemons(lint: Lint) -> None:
+    found = lint("""\
+scan:
+  image: docker:29.1-dind
+  script:
+    - dockerd-entrypoint.sh &
+    - sleep 5
+    - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock anchore/syft:v1.18.1 app
+""")
+    assert lines(found, SOCKET) == [6]
+    assert "the daemon the job starts" in messages(found, SOCKET)[0]
+
+
+def test_a_dind_job_that_mounts_no_socket_is_clean(lint: Lint) -> None:
+    found = lint("""\
+scan:
+  image: docker:29.1-cli
+  services:
+    - docker:29.1-dind  # cigen: ignore[privileged-dind] dedicated runner
+  script:
+    - docker run --rm -v "$PWD:/src" aquasec/trivy:0.58.0 fs /src
 """)
     assert found == []
 
@@ -324,7 +353,9 @@ build:
     - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock alpine:3.20 ls
     - chmod 666 /var/run/docker.sock
 """)
-    assert lines(found, SOCKET) == []
+    # DOCKER_HOST and chmod are about the job's own daemon; the mount hands it on.
+    assert lines(found, SOCKET) == [10]
+    assert "the daemon the job starts" in messages(found, SOCKET)[0]
     assert lines(found, TLS) == []
     assert lines(found, DIND) == [7]
     assert "`dockerd-entrypoint.sh` starts a Docker daemon" in messages(found, DIND)[0]

@@ -94,6 +94,22 @@ release:
         "      fi\n")),
     "guard-on-something-else": job(script=(
         f"    - '[ -f Dockerfile ] && {PUSH}'  # hit\n")),
+    "schedules-or-pushes": job(
+        "  rules:\n    - if: $CI_PIPELINE_SOURCE == \"schedule\"\n"
+        "    - if: $CI_PIPELINE_SOURCE == \"push\"\n"),
+    # An `exit` that ends another shell leaves this one running.
+    "exit-in-a-subshell": job(script=(
+        "    - '[ \"$CI_COMMIT_BRANCH\" != main ] && (exit 0)'\n"
+        f"    - {PUSH}  # hit\n")),
+    "exit-in-a-command-string": job(script=(
+        "    - sh -c '[ \"$CI_COMMIT_BRANCH\" != main ] && exit 0'\n"
+        f"    - {PUSH}  # hit\n")),
+    "exit-on-the-default-branch": job(script=(
+        "    - '[ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ] && exit 0'\n"
+        f"    - {PUSH}  # hit\n")),
+    "exit-after-the-push": job(script=(
+        f"    - {PUSH}  # hit\n"
+        "    - '[ \"$CI_COMMIT_BRANCH\" != main ] && exit 0'\n")),
 }
 
 RESTRICTED = {
@@ -145,6 +161,33 @@ RESTRICTED = {
         "      case \"$CI_COMMIT_BRANCH\" in\n"
         f"        main) {PUSH};;\n"
         "      esac\n")),
+    # https://docs.gitlab.com/ci/pipelines/schedules/: a schedule runs on the ref
+    # its owner chose, not on every branch that is pushed.
+    "schedules-only": job("  rules:\n    - if: $CI_PIPELINE_SOURCE == \"schedule\"\n",
+                          f"    - {PUSH}\n"),
+    "only-schedules": job("  only: [schedules]\n", f"    - {PUSH}\n"),
+    # Early exits: the commands after them run only where the shell went on.
+    "exit-unless-main": job(script=(
+        "    - '[ \"$CI_COMMIT_BRANCH\" != main ] && exit 0'\n"
+        f"    - {PUSH}\n")),
+    "test-or-exit": job(script=(
+        "    - test \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" || exit 0\n"
+        f"    - {PUSH}\n")),
+    "if-not-default-branch-then-exit": job(script=(
+        "    - |\n"
+        "      if [ \"$CI_COMMIT_BRANCH\" != \"$CI_DEFAULT_BRANCH\" ]; then\n"
+        "        echo \"not the default branch: nothing to publish\"\n"
+        "        exit 0\n"
+        "      fi\n"
+        f"    - {PUSH}\n")),
+    "exit-in-the-else-branch": job(script=(
+        "    - |\n"
+        "      if [ \"$CI_COMMIT_REF_NAME\" = main ]; then\n"
+        "        echo publishing\n"
+        "      else\n"
+        "        exit 0\n"
+        "      fi\n"
+        f"      {PUSH}\n")),
     "guarded-assignment": job(script=(
         "    - |\n"
         "      if [ \"$CI_COMMIT_BRANCH\" = main ]; then TAG=latest; else TAG=dev; fi\n"

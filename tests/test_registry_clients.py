@@ -70,6 +70,13 @@ PASSWORD_ON_ARGV = [
     ('buildah push --creds "$U:$P" app docker://b.example.com/app:1', "buildah push --creds"),
     ("podman push --creds=$U:$P app b.example.com/app:1", "podman push --creds"),
     ('podman pull --creds "$U:$P" b.example.com/app:1', "podman pull --creds"),
+    # https://learn.microsoft.com/cli/azure/acr#az-acr-login: --password/-p.
+    ('az acr login --name myregistry --username "$U" --password "$P"', "az acr login"),
+    ("az acr login -n myregistry -u u -p $P", "az acr login"),
+    # Jib reads registry credentials from system properties (jib.to.auth.password).
+    ("mvn compile jib:build -Djib.to.auth.username=$U -Djib.to.auth.password=$P",
+     "-Djib.to.auth.password"),
+    ("./gradlew jib -Djib.from.auth.password=\"$P\"", "-Djib.from.auth.password"),
 ]
 
 
@@ -104,6 +111,10 @@ PASSWORD_NOT_ON_ARGV = [
     "skopeo copy --authfile auth.json docker://a.example.com/x:1 docker://b.example.com/x:1",
     "buildah push --authfile auth.json app docker://b.example.com/app:1",
     "docker logout registry.example.com",
+    "az acr login --name myregistry",
+    "az acr login --name myregistry --expose-token --output tsv --query accessToken",
+    "mvn compile jib:build -Djib.to.auth.username=$U",
+    "mvn compile jib:build -Djib.to.auth.password=",
 ]
 
 
@@ -203,6 +214,8 @@ NO_FIX = [
     # The whole option is quoted: there is no `-p` to cut the password from.
     "docker login -u u '-p$P' registry.example.com",
     "sudo docker login -u u -p $P registry.example.com",
+    "az acr login -n myregistry -u u -p $P",
+    "mvn jib:build -Djib.to.auth.password=$P",
     'echo "$OTHER" | docker login -u u -p $P registry.example.com',
 ]
 

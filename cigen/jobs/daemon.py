@@ -335,6 +335,17 @@ def host_socket_exposures(facts: JobFacts) -> Iterator[Finding]:
         yield Finding(setting.span, f"{setting.describe()}: the job's docker commands "
                       "control the host's Docker daemon", setting)
     for command, endpoint in endpoints(facts):
+        if endpoint.kind in (DIND, OWN):
+            # The job's own daemon runs privileged: a container given its socket can
+            # start a privileged container there, and so reach the runner's host.
+            daemon = ("the dind service's daemon" if endpoint.kind == DIND
+                      else "the daemon the job starts")
+            for word, how in _socket_mounts(facts, command):
+                yield Finding(command.locate(word), f"`docker {how}` hands the socket of "
+                              f"{daemon} to a container, which can then start privileged "
+                              "containers on that privileged daemon: root on the runner's "
+                              "host", word=word, command=command)
+            continue
         if not _reaches_host(endpoint):
             continue
         reached = (f"the command reaches the host's daemon through "

@@ -30,7 +30,7 @@ from cigen.source.positions import Span, YSeq
 SCRIPT_SECTIONS = ("before_script", "script", "after_script")
 # Every command the rules read contains one of these words.
 TOOL_WORDS = re.compile(r"docker|podman|nerdctl|buildah|kaniko|executor|buildctl|depot|crane"
-                        r"|skopeo|oras|helm|regctl")
+                        r"|skopeo|oras|helm|regctl|acr|jib")
 RAW_REF_VARIABLES = ("CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH",
                      "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
                      "CI_BUILD_REF_NAME", "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")

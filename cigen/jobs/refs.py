@@ -10,7 +10,9 @@ each branch name the files compare with, a few tag names and a merge request
 from a branch nobody named — and summarises them as :class:`Refs`.
 
 What does not decide the ref (`$CI_PIPELINE_SOURCE == "web"`, a project
-variable, `changes:`) may be either way: the job can run. What decides the
+variable, `changes:`) may be either way: the job can run. A schedule runs on
+the ref its owner chose, so a job that runs only for schedules does not run on
+"a branch nobody named". What decides the
 ref by a value the files never give (`$CI_COMMIT_BRANCH == $RELEASE_BRANCH`,
 `$CI_COMMIT_REF_PROTECTED`), or comes from a template or `!reference` cigen
 could not read, makes the refs unknown. A shell `if` on the branch or tag
@@ -117,11 +119,14 @@ class Scenario:
     values: dict[str, list[str | None]]
     """Predefined variables with the values they can take here."""
 
-    def __init__(self, kind: str, name: str, branch: str) -> None:
+    def __init__(self, kind: str, name: str, branch: str, *, scheduled: bool = True) -> None:
         self.kind = kind
         self.name = name
         self.branch = branch
-        sources: list[str | None] = list(REF_SOURCES)
+        # A schedule runs on the ref its owner picked, not on whatever branch is pushed:
+        # a job that runs only for schedules does not run on "any branch".
+        sources: list[str | None] = [source for source in REF_SOURCES
+                                     if scheduled or source != "schedule"]
         none: list[str | None] = [None]
         if kind == "branch":
             self.values = {
@@ -399,6 +404,8 @@ def _ref_entry_truth(entry: str, scenario: Scenario) -> Truth:
     if entry == "merge_requests":
         return Truth.TRUE if scenario.kind == "merge_request" else Truth.FALSE
     if entry in ONLY_SOURCE_KEYWORDS:
+        if entry == "schedules" and "schedule" not in scenario.values["CI_PIPELINE_SOURCE"]:
+            return Truth.FALSE
         return Truth.EITHER if scenario.kind != "merge_request" else Truth.FALSE
     if scenario.kind == "merge_request":
         return Truth.FALSE
@@ -787,7 +794,7 @@ def _compute(facts: JobFacts, guards: list[Node | None], guard_texts: list[str])
             return Outcome.UNKNOWN
         return Outcome.RUN
 
-    fresh = outcome(Scenario("branch", FRESH_BRANCH, "fresh"))
+    fresh = outcome(Scenario("branch", FRESH_BRANCH, "fresh", scheduled=False))
     merge_request = outcome(Scenario("merge_request", FRESH_BRANCH, "fresh"))
     default = outcome(Scenario("branch", DEFAULT_BRANCH, "default"))
     named = {name: outcome(Scenario("branch", name, name)) for name in sorted(branch_names)}

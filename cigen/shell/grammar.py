@@ -41,6 +41,8 @@ LOOKAHEAD = 32
 """Items tried together to close a construct spread over several items (an
 ``if`` on one, ``fi`` on another) once the joined script has an error."""
 MAX_CHAIN = 32
+# Nodes whose commands run in a shell of their own: an `exit` there ends only that one.
+_OTHER_SHELLS = frozenset({"subshell", "command_substitution", "process_substitution", "pipeline"})
 """Earlier commands of an ``&&``/``||`` chain kept as conditions of a later one."""
 MAX_CONDITION = 2000
 """Characters kept of a condition's text."""
@@ -221,6 +223,9 @@ class ShellWalk:
         self.calls = 0
         self.command_strings: dict[str, _Arg] = {}
         """The last value written to each variable, for ``$cmd`` run as a command."""
+        self.survived: tuple[str, ...] = ()
+        """Conditions every later command runs under because the shell did not exit
+        before it (``[ "$CI_COMMIT_BRANCH" = main ] || exit 0``)."""
 
     def run(self) -> list[Command]:
         count = len(self.values)
@@ -547,6 +552,9 @@ class ShellWalk:
                 self._emit([], assignments, [start], context, line)
             return
         self._emit(args, assignments, [start or args[0]], context, line, piped_from)
+        if args[0].word.text == "exit":
+            self._exit(node, context)
+            return
         self._reached(args, context, depth)
         for child in node.children:
             if child.type == "herestring_redirect" and child.named_child_count:
@@ -554,6 +562,21 @@ class ShellWalk:
                 if how is not None:
                     self._string(self._arg(child.named_children[-1], text),
                                  context.reached(how, args[0]), depth)
+
+    def _exit(self, node: Node, context: _Context) -> None:
+        """Commands after an ``exit`` run only where it did not: under the negation of its
+        one condition. An ``exit`` in a subshell, a pipeline or a command string ends
+        another shell; one under several conditions is not followed."""
+        if context.via or len(context.conditions) != 1:
+            return
+        parent = node.parent
+        while parent is not None:
+            if parent.type in _OTHER_SHELLS:
+                return
+            parent = parent.parent
+        condition = context.conditions[0]
+        negation = condition[2:] if condition.startswith("! ") else f"! {condition}"
+        self.survived = (*self.survived, _condition(negation))[-MAX_CHAIN:]
 
     def _reached(self, args: list[_Arg], context: _Context, depth: int) -> None:
         """Commands that ``args`` runs in turn: a function's body, a command string,
@@ -724,7 +747,8 @@ class ShellWalk:
             start = start if args else None
         if context.start is not None and args and start == first_word:
             start = None  # not written where it starts: no edit may assume it is
-        self.commands.append(Command(words, assignments, list(context.conditions), locator,
+        self.commands.append(Command(words, assignments,
+                                     [*self.survived, *context.conditions], locator,
                                      first_word, section, line, piped_from, start,
                                      context.via))
 

@@ -10,10 +10,14 @@ host's daemon; `chmod 666` (`777`, `a+rw`, `o+rw`) on the socket. Runner
 `config.toml` files whose `volumes` (or Kubernetes `host_path`) mount the
 socket are reported too.
 
-A socket mounted by a `docker run` that goes to a Docker-in-Docker service is
-that service's own socket, and a job that starts its own `dockerd` talks to
-its own socket: neither is reported. A `DOCKER_HOST` built from a variable
-the files never define is unknown and not reported.
+A socket mounted by a `docker run` that goes to a Docker-in-Docker service
+(or to a `dockerd` the job starts) is that daemon's own socket: it is
+reported too, because that daemon runs privileged, and a container holding
+its socket can start privileged containers there and reach the runner's
+host. A socket mounted on another machine (`ssh host "docker run ..."`,
+`DOCKER_HOST=ssh://...`) belongs to that machine's deployment, and a
+`DOCKER_HOST` built from a variable the files never define is unknown:
+neither is reported.
 
 ## Why is this bad?
 Whoever talks to the host daemon is root on the host: any job on that runner

@@ -4,7 +4,8 @@
 Reports a password given as an argument to any registry client:
 `docker`/`podman`/`buildah`/`nerdctl`/`skopeo`/`oras login -p X` (also
 `-pX`, `--password X`, `--password=X`), `helm registry login -p`, `crane auth
-login -p`, `regctl registry login --pass`, and `USER:PASSWORD` credentials of
+login -p`, `regctl registry login --pass`, `az acr login --password`, Jib's
+`-Djib.to.auth.password=` (Maven or Gradle), and `USER:PASSWORD` credentials of
 `skopeo copy|sync|inspect|delete --creds/--src-creds/--dest-creds`,
 `skopeo ... --src-password/--dest-password` and `podman`/`buildah
 push|pull|build --creds`. `--creds "$USER"` without a password part is not
@@ -63,6 +64,7 @@ such as `sudo`, runs through another command (`ssh host "..."`), for
 `regctl` (whose option is `--pass-stdin`), or for `--creds` options.
 """
 
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -98,7 +100,12 @@ LOGINS = {
     "crane": Login(("auth", "login"), ("-p", "--password"), "--password-stdin", True),
     # regctl reads it with --pass-stdin, a different spelling: reported, not fixed.
     "regctl": Login(("registry", "login"), ("-p", "--pass"), "--pass-stdin", False),
+    # `az acr login` reads no password from stdin; its token goes to a docker login.
+    "az": Login(("acr", "login"), ("-p", "--password"),
+                "`docker login --password-stdin` (from `az acr login --expose-token`)", False),
 }
+# Jib (Maven and Gradle plugins) takes registry credentials as system properties.
+JIB_PASSWORD = re.compile(r"-Djib\.(?:to|from)\.auth\.password=(.+)", re.S)
 # `USER[:PASSWORD]` options of commands that talk to a registry without a login.
 CREDENTIAL_OPTIONS = {
     "skopeo": ("--creds", "--src-creds", "--dest-creds"),
@@ -148,7 +155,8 @@ def _find(words: list[Word], names: tuple[str, ...]) -> Found | None:
 def check(context: PipelineContext) -> Iterator[Hit]:
     for facts in context.jobs:
         for command in facts.commands:
-            hit = _login_hit(facts, command) or _credentials_hit(facts, command)
+            hit = (_login_hit(facts, command) or _credentials_hit(facts, command)
+                   or _property_hit(facts, command))
             if hit is not None:
                 yield hit
 
@@ -196,6 +204,19 @@ def _credentials_hit(facts: JobFacts, command: Command) -> Hit | None:
                f"`{tool} {arguments[0].text} {option}` puts the password on the command line, "
                "where the process list and shell history show it; log in first with "
                f"`{tool} login --password-stdin` (or pass --authfile)", [facts.name])
+
+
+def _property_hit(facts: JobFacts, command: Command) -> Hit | None:
+    for word in command.words[1:]:
+        match = JIB_PASSWORD.match(word.text)
+        if match and match.group(1).strip("'\""):
+            name = word.text.split("=", 1)[0]
+            return Hit(command.locate(word),
+                       f"`{name}=` puts the registry password on the command line, where the "
+                       "process list and build logs show it; let Jib read it from the "
+                       "environment (`${env.NAME}` in the build file) or a credential helper",
+                       [facts.name])
+    return None
 
 
 def _stdin_fix(command: Command, found: Found) -> Fix | None:
