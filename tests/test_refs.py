@@ -107,6 +107,12 @@ release:
     "exit-on-the-default-branch": job(script=(
         "    - '[ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ] && exit 0'\n"
         f"    - {PUSH}  # hit\n")),
+    "options-gathered-without-guard": job(script=(
+        "    - LATEST=\"-t $CI_REGISTRY_IMAGE:latest\"\n"
+        "    - docker buildx build --push $LATEST -t \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\" .  # hit\n")),
+    "branch-copy-compared-unequal": job(script=(
+        "    - BRANCH=$CI_COMMIT_BRANCH\n"
+        f"    - 'if [ \"$BRANCH\" != main ]; then {PUSH}; fi'  # hit\n")),
     "exit-after-the-push": job(script=(
         f"    - {PUSH}  # hit\n"
         "    - '[ \"$CI_COMMIT_BRANCH\" != main ] && exit 0'\n")),
@@ -188,6 +194,22 @@ RESTRICTED = {
         "        exit 0\n"
         "      fi\n"
         f"      {PUSH}\n")),
+    # Options gathered in a variable only on the default branch.
+    "options-gathered-under-guard": job(script=(
+        "    - |\n"
+        "      if [ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ]; then\n"
+        "        LATEST=\"-t $CI_REGISTRY_IMAGE:latest\"\n"
+        "      fi\n"
+        "      docker buildx build --push $LATEST -t \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\" .\n")),
+    "kaniko-destination-under-guard": job(script=(
+        "    - |\n"
+        "      if [ \"$CI_COMMIT_BRANCH\" = main ]; then\n"
+        "        DEST=\"--destination $CI_REGISTRY_IMAGE:latest\"\n"
+        "      fi\n"
+        "      /kaniko/executor --context . $DEST\n")),
+    "branch-copied-to-a-shell-variable": job(script=(
+        "    - BRANCH=$CI_COMMIT_BRANCH\n"
+        f"    - 'if [ \"$BRANCH\" = main ]; then {PUSH}; fi'\n")),
     "guarded-assignment": job(script=(
         "    - |\n"
         "      if [ \"$CI_COMMIT_BRANCH\" = main ]; then TAG=latest; else TAG=dev; fi\n"
@@ -221,6 +243,9 @@ release:
   script:
     - docker push "$CI_REGISTRY_IMAGE:latest"
 """,
+    "test-of-a-value-computed-from-the-branch": job(script=(
+        "    - IS_MAIN=$([ \"$CI_COMMIT_BRANCH\" = main ] && echo yes)\n"
+        f"    - 'if [ \"$IS_MAIN\" = yes ]; then {PUSH}; fi'\n")),
     "shell-test-on-project-variable-branch": job(script=(
         f"    - 'if [ \"$CI_COMMIT_BRANCH\" = \"$RELEASE_BRANCH\" ]; then {PUSH}; fi'\n")),
 }
@@ -318,6 +343,9 @@ NOT_LATEST = {
     "computed-tag": "    - docker push \"$CI_REGISTRY_IMAGE:$(cat VERSION)\"\n",
     "default-that-is-set": (
         "    - docker push \"$CI_REGISTRY_IMAGE:${VERSION:-latest}\"\n"),
+    # RELEASE_TAG is set nowhere in the files: a project variable may set it. Unknown.
+    "default-of-an-unknown-variable": (
+        "    - docker push \"$CI_REGISTRY_IMAGE:${RELEASE_TAG:-latest}\"\n"),
     "digest": "    - docker push \"$CI_REGISTRY_IMAGE@sha256:0123abcd\"\n",
     "built-not-pushed": "    - docker build -t \"$CI_REGISTRY_IMAGE:latest\" .\n",
 }

@@ -30,6 +30,7 @@ from typing import Any
 
 from cigen.gitlab.expressions import UNKNOWN, Value, evaluate
 from cigen.jobs.facts import JobFacts
+from cigen.shell.expansion import VARIABLE
 from cigen.shell.words import Command
 from cigen.source.positions import YMap, YSeq
 
@@ -264,12 +265,14 @@ def _atoms(node: Node) -> Iterable[str]:
 
 
 class Context:
-    """The variables the files define, which expressions may test."""
+    """The variables the files define, which expressions may test, and the verdicts
+    of tests already judged with them."""
 
-    __slots__ = ("defined",)
+    __slots__ = ("defined", "verdicts")
 
     def __init__(self, defined: Callable[[str], str | None]) -> None:
         self.defined = defined
+        self.verdicts: dict[tuple[object, ...], Truth] = {}
 
     def value(self, name: str) -> Value:
         value = self.defined(name)
@@ -285,6 +288,17 @@ def atom_truth(atom: str, scenario: Scenario, context: Context) -> Truth:
     varying = [name for name in names if name in scenario.values]
     for name in varying:
         choices.append(scenario.values[name])
+    # Most scenarios agree on the variables one test reads: judge each set of values once.
+    key: tuple[object, ...] = (atom, *(tuple(choice) for choice in choices))
+    known = context.verdicts.get(key)
+    if known is not None:
+        return known
+    known = context.verdicts[key] = _atom_truth(atom, names, varying, choices, context)
+    return known
+
+
+def _atom_truth(atom: str, names: list[str], varying: list[str],
+                choices: list[list[str | None]], context: Context) -> Truth:
     verdicts: set[object] = set()
     for combination in _product(choices):
         assigned = dict(zip(varying, combination, strict=True))
@@ -684,11 +698,30 @@ def job_refs(facts: JobFacts) -> Refs:
 
 def command_refs(facts: JobFacts, command: Command) -> Refs:
     """The refs a command runs on: its job's, narrowed by the shell tests around it."""
-    relevant = [condition for condition in command.conditions if _mentions_ref(condition)]
+    conditions = [_through_shell_values(condition, facts) for condition in command.conditions]
+    relevant = [condition for condition in conditions if _mentions_ref(condition)]
     if not relevant:
         return job_refs(facts)
     nodes = [shell_condition_expression(condition, facts) for condition in relevant]
     return _compute(facts, nodes, relevant)
+
+
+def _through_shell_values(condition: str, facts: JobFacts) -> str:
+    """``condition`` with the script's variables that hold the ref written as their
+    values: ``BRANCH=$CI_COMMIT_BRANCH`` then ``[ "$BRANCH" = main ]`` tests the
+    branch, and ``IS_MAIN=$(...)`` computed from it makes a test of it unknown."""
+    if "$" not in condition:
+        return condition
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        if name not in REF_VARIABLES:
+            for written, _ in facts.shell_assignments.get(name, []):
+                if _mentions_ref(written):
+                    return written
+        return match.group(0)
+
+    return VARIABLE.sub(value, condition)
 
 
 def _job_is_incomplete(facts: JobFacts) -> bool:

@@ -85,10 +85,20 @@ class _Units:
 
 
 def _line_break(text: str, index: int) -> int:
-    """Length of the line break at ``index`` (0 when there is none)."""
+    """Length of the line break at ``index`` (0 when there is none). Like the
+    loader, YAML's own breaks: LF, CRLF, CR, NEL, LS and PS."""
     if text.startswith("\r\n", index):
         return 2
-    return 1 if index < len(text) and text[index] in "\r\n" else 0
+    return 1 if index < len(text) and text[index] in _BREAKS else 0
+
+
+_BREAKS = "\r\n\x85\u2028\u2029"
+
+
+def _break_value(text: str, index: int) -> str:
+    """What the line break at ``index`` reads as: LF, except that the loader keeps
+    LS and PS as themselves."""
+    return text[index] if text[index] in "\u2028\u2029" else "\n"
 
 
 def _fold(text: str, index: int, end: int, units: _Units, escaped: bool) -> int:
@@ -97,22 +107,25 @@ def _fold(text: str, index: int, end: int, units: _Units, escaped: bool) -> int:
     start = index
     if not escaped:
         units.trim()
-    breaks = 0
+    breaks = []
     while index < end:
         width = _line_break(text, index)
         if not width:
             break
-        breaks += 1
+        breaks.append(_break_value(text, index))
         index += width
         while index < end and text[index] in " \t":
             index += 1
     # A break escaped with a backslash is dropped; otherwise a single break reads as a
-    # space and each further (empty) line as a newline.
-    if breaks == 1 and not escaped:
+    # space and each further (empty) line as a newline. An LS or PS first is kept.
+    if not escaped and breaks[0] != "\n":
+        for value in breaks:
+            units.add(value, start, index)
+    elif len(breaks) == 1 and not escaped:
         units.add(" ", start, index)
     else:
-        for _ in range(breaks - 1):
-            units.add("\n", start, index)
+        for value in breaks[1:]:
+            units.add(value, start, index)
     return index
 
 
@@ -172,7 +185,7 @@ def _flow_scalar(text: str, body: int, end: int, style: str) -> ScalarMap | None
 def _block_scalar(text: str, body: int, end: int, known_indent: int = 0) -> ScalarMap | None:
     """A literal or folded block scalar, following the loader's own algorithm
     (``known_indent`` stands in for an indentation indicator)."""
-    header_end = text.find("\n", body, end)
+    header_end = next((index for index in range(body, end) if _line_break(text, index)), -1)
     if header_end == -1:
         return None
     header = text[body:header_end].split("#", 1)[0].strip()
@@ -186,7 +199,7 @@ def _block_scalar(text: str, body: int, end: int, known_indent: int = 0) -> Scal
     trailing_breaks: list[tuple[int, int]] = []
     leading_blank = False
     indent = known_indent
-    index = header_end + 1
+    index = header_end + _line_break(text, header_end)
 
     def scan_breaks() -> bool:
         nonlocal index, indent
@@ -213,15 +226,16 @@ def _block_scalar(text: str, body: int, end: int, known_indent: int = 0) -> Scal
         return None
     while index < end and _column(text, index) == indent:
         trailing_blank = text[index] in " \t"
-        if not literal and leading_break and not leading_blank and not trailing_blank:
+        if not literal and leading_break and not leading_blank and not trailing_blank \
+                and _break_value(text, leading_break[0][0]) == "\n":
             if not trailing_breaks:
                 units.add(" ", *leading_break[0])
         else:
             for start, stop in leading_break:
-                units.add("\n", start, stop)
+                units.add(_break_value(text, start), start, stop)
         leading_break.clear()
         for start, stop in trailing_breaks:
-            units.add("\n", start, stop)
+            units.add(_break_value(text, start), start, stop)
         trailing_breaks.clear()
         leading_blank = trailing_blank
         while index < end and not _line_break(text, index):
@@ -238,15 +252,15 @@ def _block_scalar(text: str, body: int, end: int, known_indent: int = 0) -> Scal
         return None
     if chomping != -1:
         for start, stop in leading_break:
-            units.add("\n", start, stop)
+            units.add(_break_value(text, start), start, stop)
     if chomping == 1:
         for start, stop in trailing_breaks:
-            units.add("\n", start, stop)
+            units.add(_break_value(text, start), start, stop)
     return units.result(body, indent)
 
 
 def _column(text: str, index: int) -> int:
-    return index - (text.rfind("\n", 0, index) + 1)
+    return index - max(text.rfind(char, 0, index) for char in _BREAKS) - 1
 
 
 def map_scalar(text: str, start: int, end: int, style: str,
@@ -294,6 +308,8 @@ def in_flow_collection(text: str, start: int, end: int) -> bool:
         top = text.rfind("\n", 0, top - 1) + 1
         if text[top:top + 1] not in ("", " ", "\t", "#", "\n", "\r"):
             break
+    if "[" not in text[top:start] and "{" not in text[top:start]:
+        return False  # no flow collection can have been opened before it
     line_end = text.find("\n", end)
     fragment = text[top:len(text) if line_end == -1 else line_end]
     line = text.count("\n", top, start)

@@ -133,12 +133,12 @@ def _candidates(facts: JobFacts, text: str, depth: int = 0
 
 
 def _defaults_to_latest(facts: JobFacts, reference: str) -> bool:
-    """``${X:-latest}`` where ``X`` may be unset or empty: on a branch, for the
-    ref variables; when the files give it no value, for the others."""
+    """``${X:-latest}`` where ``X`` is unset or empty: on a branch, for the tag
+    variables; for the others, when the files set it empty. A variable the files
+    never set may be a project variable: unknown, so not ``latest``."""
     for match in DEFAULT_LATEST.finditer(reference):
         name = match.group(1)
-        value = facts.variable(name)
-        if name in ("CI_COMMIT_TAG", "CI_BUILD_TAG") or not value:
+        if name in ("CI_COMMIT_TAG", "CI_BUILD_TAG") or facts.variable(name) == "":
             return True
     return False
 
@@ -187,6 +187,22 @@ def _latest_repositories(facts: JobFacts, outputs: list[ImageOutput]) -> set[str
     return found
 
 
+def _latest_only_under_guards(facts: JobFacts, output: ImageOutput) -> bool:
+    """Whether the reference came out of options gathered in a variable
+    (``LATEST="-t $IMAGE:latest"`` then ``docker build $LATEST ...``) whose every
+    assignment that names ``latest`` runs only on some refs."""
+    if output.word.raw == output.reference:
+        return False  # written where it is used, not split out of a variable
+    for match in VARIABLE.finditer(output.word.raw):
+        name = match.group(1) or match.group(2)
+        naming = [command for value, command in facts.shell_assignments.get(name, [])
+                  if "latest" in value]
+        if naming and not any(command_refs(facts, command).may_run_on_any_branch
+                              for command in naming):
+            return True
+    return False
+
+
 def check(context: PipelineContext) -> Iterator[Hit]:
     for facts in context.jobs:
         outputs = facts.image_outputs
@@ -198,6 +214,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
             if not output.pushed or not command_refs(facts, output.command).may_run_on_any_branch:
                 continue
             all_tags = output.action == "push-all"
+            if _latest_only_under_guards(facts, output):
+                continue
             if any(_names_latest(facts, reference, all_tags, tagged_latest)
                    and all(command_refs(facts, command).may_run_on_any_branch
                            for command in commands)
