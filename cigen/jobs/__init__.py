@@ -5,7 +5,8 @@ its commands and the variables its shell sees (:mod:`.facts`), the Docker
 daemon each command reaches (:mod:`.daemon`), the refs (branches, tags,
 merge requests) it and each command run on (:mod:`.refs`), the images it
 builds, tags and pushes (:mod:`.image_outputs`), where the pipeline's build
-cache is written and read (:mod:`.cache_flow`), and container tools'
-command-line options (:mod:`.arguments`).
+cache is written and read (:mod:`.cache_flow`), what a script word holds for
+a given ref name (:mod:`.values`), and container tools' command-line options
+(:mod:`.arguments`).
 Takes in: a resolved ``Pipeline`` and parsed commands. Hands on: ``JobFacts``.
 """
