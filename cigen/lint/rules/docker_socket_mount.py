@@ -39,6 +39,12 @@ scan:
   script:
     - export DOCKER_HOST=unix:///var/run/docker.sock
     - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock aquasec/trivy:0.58.0 image app
+sbom:
+  image: docker:29.1-cli
+  services:
+    - docker:29.1-dind  # cigen: ignore[privileged-dind] a runner kept for dind jobs
+  script:
+    - docker run --rm -v /var/run/docker.sock:/var/run/docker.sock anchore/syft:v1.18.1 app
 ```
 
 ## Use instead
@@ -54,6 +60,13 @@ build:
       buildctl-daemonless.sh build --frontend dockerfile.v0
       --local context=. --local dockerfile=.
       --output type=image,name=$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA,push=true
+scan:
+  # Scanners read the pushed image from the registry: no daemon, no socket.
+  image:
+    name: aquasec/trivy:0.58.0
+    entrypoint: [""]
+  script:
+    - trivy image "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA"
 ```
 
 ## Fix safety

@@ -9,7 +9,8 @@ through `variables:` at any level, shell assignments, exports or `for`
 loops — in a form that breaks the reference for some branch the job runs
 on. The value is computed as the shell would for names like
 `feature/login`: `${VAR//\//-}`, `${VAR##*/}`, `tr / -`, `tr -d /` and
-`sed 's|/|-|g'` clean every slash; `${VAR/\//-}` (the first slash only),
+`sed 's|/|-|g'` clean every slash; `${CI_COMMIT_TAG:-$CI_COMMIT_REF_NAME}` is
+the branch name on every branch; `${VAR/\//-}` (the first slash only),
 `sed` without `g`, `${VAR#feature/}` or only lower-casing do not. A job
 that runs only on named branches without `/` (`only: [main, develop]`) has
 clean names. In a job that runs only for git tags the variable is the tag's
@@ -37,6 +38,10 @@ preview:
   script:
     - TAG=$(echo "$CI_COMMIT_BRANCH" | sed 's/\//-/')
     - docker push "$CI_REGISTRY_IMAGE:$TAG"
+publish:
+  image: docker:29.1-cli
+  script:
+    - docker push "$CI_REGISTRY_IMAGE:${CI_COMMIT_TAG:-$CI_COMMIT_REF_NAME}"
 ```
 
 ## Use instead
@@ -57,6 +62,10 @@ release:
     - if: $CI_COMMIT_TAG
   script:
     - docker push "$CI_REGISTRY_IMAGE:$CI_COMMIT_TAG"
+publish:
+  image: docker:29.1-cli
+  script:
+    - docker push "$CI_REGISTRY_IMAGE:${CI_COMMIT_TAG:-$CI_COMMIT_REF_SLUG}"
 ```
 
 ## Fix safety

@@ -7,11 +7,14 @@ refs come from `workflow:rules`, the job's `rules:` (a `when: manual` rule
 still runs there) or `only`/`except`, after `extends` and `!reference`: a
 condition that does not decide the branch (`$CI_PIPELINE_SOURCE == "push"`,
 a project variable, `changes:`) restricts nothing, nor does a merge-request
-pipeline (it runs for any source branch). A shell `if`, `&&` or `case` on the
-branch or tag around the push (or around the assignment of the tag) narrows
-it. The push of `:latest` must be a fact: written out, a shell default
-(`${CI_COMMIT_TAG:-latest}`), a value assigned or looped over, or an untagged
-name whose repository is known. Silent when the job's refs are unknown (a
+pipeline (it runs for any source branch); a job that runs only for
+schedules runs on the ref its schedule names, not on any branch. A shell
+`if`, `&&` or `case` on the branch or tag around the push (or around the
+assignment of the tag, or of options gathered in a variable), and an early
+`exit` (`[ "$CI_COMMIT_BRANCH" = main ] || exit 0`) before it, narrow it. The
+push of `:latest` must be a fact: written out, a shell default
+(`${CI_COMMIT_TAG:-latest}`, or of a variable the files set empty), a value
+assigned or looped over, or an untagged name whose repository is known. Silent when the job's refs are unknown (a
 template or `!reference` from an include cigen could not read, a branch
 compared with a project variable), when an untagged image is a variable the
 files never define (it may carry a tag of its own; `$IMAGE:latest` written
@@ -68,6 +71,11 @@ review:
   image: docker:29.1-cli
   script:
     - docker push "$CI_REGISTRY_IMAGE/$CI_COMMIT_REF_SLUG:latest"
+publish:
+  image: docker:29.1-cli
+  script:
+    - '[ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ] || exit 0'
+    - docker push "$CI_REGISTRY_IMAGE:latest"
 ```
 
 ## Fix safety
