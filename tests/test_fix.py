@@ -187,6 +187,40 @@ def test_real_files(number: str, cigen: Cigen, tmp_path: Path) -> None:
     assert path.read_bytes() == snapshot
 
 
+@pytest.mark.skipif(not (CORPUS / "batch2" / "pipelines").is_dir(),
+                    reason="shared corpus not present")
+def test_every_corpus_file_fixed_at_once_changes_only_what_was_reported(
+        cigen: Cigen, tmp_path: Path) -> None:
+    """Both batches in one `--fix` run: every safe fix applies, no file stops
+    parsing, the line count stays, and only lines near a finding change."""
+    (tmp_path / ".git").mkdir()
+    originals: dict[str, bytes] = {}
+    for folder, prefix in ((CORPUS / "pipelines", ""), (CORPUS / "batch2" / "pipelines", "b2-")):
+        for source in sorted(folder.glob("*.gitlab-ci.yml")):
+            name = prefix + source.name
+            originals[name] = source.read_bytes()
+            (tmp_path / name).write_bytes(originals[name])
+    before = cigen("lint", "--format", "json", ".", cwd=tmp_path, timeout=300).findings()
+    assert [finding for finding in before if finding["fixable"]], "the corpus has fixes"
+    cigen("lint", "--fix", ".", cwd=tmp_path, timeout=300)
+    after = cigen("lint", "--format", "json", ".", cwd=tmp_path, timeout=300).findings()
+    assert [finding for finding in after if finding["fixable"]] == []
+    broken_before = {finding["path"] for finding in before if finding["rule"] == "invalid-syntax"}
+    assert {finding["path"] for finding in after
+            if finding["rule"] == "invalid-syntax"} == broken_before
+    near: dict[str, set[int]] = {}
+    for finding in before:
+        near.setdefault(finding["path"], set()).update(
+            range(finding["line"] - 3, finding["line"] + 4))
+    for name, original in originals.items():
+        fixed = (tmp_path / name).read_bytes()
+        old_lines, new_lines = original.splitlines(keepends=True), fixed.splitlines(keepends=True)
+        assert len(old_lines) == len(new_lines), name
+        changed = [number for number, (old, new) in
+                   enumerate(zip(old_lines, new_lines, strict=True), start=1) if old != new]
+        assert set(changed) <= near.get(name, set()), (name, changed)
+
+
 def test_script_line_mapping_is_quoted(write: Write, cigen: Cigen, tmp_path: Path) -> None:
     path = write(".gitlab-ci.yml", """\
 upload:
