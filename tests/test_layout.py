@@ -14,12 +14,13 @@ PACKAGE = PROJECT / "cigen"
 
 # Lower stages first; a stage may import only stages of a lower rank.
 STAGE_RANKS = {
-    "source": 0,
+    "source": 0, "remote": 0,
     "shell": 1, "gitlab": 1,
     "jobs": 2, "runner": 2,
     "lint": 3,
     "init": 4,
     "server": 4,
+    "audit": 4,
     "cli": 5,
 }
 

@@ -1,5 +1,5 @@
-"""The command line: ``cigen lint``, ``rules``, ``explain``, ``expand``, ``init`` and
-``server``.
+"""The command line: ``cigen lint``, ``rules``, ``explain``, ``expand``, ``init``,
+``server`` and ``audit``.
 
 Thin on purpose: each command's module parses its options and hands them to
 the stage that does the work (:mod:`cigen.lint.run`, :mod:`cigen.gitlab.expand`,
@@ -11,7 +11,7 @@ command, so a call pays only for the command it runs.
 import importlib
 import sys
 
-COMMAND_MODULES = ("lint", "rules", "expand", "init", "server")
+COMMAND_MODULES = ("lint", "rules", "expand", "init", "server", "audit")
 """Each registers its commands on the app when imported; `cigen --help` lists them in this order."""
 
 

@@ -21,6 +21,16 @@ def expand(
     root_dir: Annotated[str | None, typer.Option(
         "--root", help="Repository root for local includes (default: the git top level).")
     ] = None,
+    remote: Annotated[bool, typer.Option(
+        "--remote", help="Read project:, component:, template: and remote: includes from "
+                         "GitLab. Without it cigen never uses the network.")] = False,
+    gitlab_url: Annotated[str | None, typer.Option(
+        "--gitlab-url", metavar="URL",
+        help="GitLab instance for --remote [default: CI_SERVER_URL, else https://gitlab.com].")
+    ] = None,
+    cache_dir: Annotated[str | None, typer.Option(
+        "--cache-dir", metavar="DIR", help="With --remote, keep fetched files in DIR/gitlab.")
+    ] = None,
 ) -> None:
     """Print the fully merged configuration: includes, anchors, !reference, extends and
     default: applied. Problems that stop resolution go to standard error (exit 1)."""
@@ -31,8 +41,15 @@ def expand(
         raise fail(f"--format: expected yaml or json, not '{output_format}'")
     if root_dir is not None and not os.path.isdir(root_dir):
         raise fail(f"--root {root_dir}: not a directory")
+    connection = None
+    if remote:
+        from cigen.remote.cache import directory_for
+        from cigen.remote.client import Connection
+
+        kept = None if os.environ.get("CIGEN_NO_CACHE") else directory_for(cache_dir)
+        connection = Connection.from_environment(gitlab_url, kept)
     try:
-        pipeline, problems = load(path, root_dir)
+        pipeline, problems = load(path, root_dir, connection)
     except ExpandError as error:
         raise fail(str(error)) from None
     for problem in problems:
@@ -40,7 +57,7 @@ def expand(
         typer.echo(visible(f"{problem.span.path}:{problem.span.line}:{problem.span.column}: "
                            f"{problem.rule}: {problem.message}"), err=True)
     if pipeline is not None:
-        for note in missing_notes(pipeline):
+        for note in missing_notes(pipeline, remote):
             typer.echo(visible(f"{note.span.path}:{note.span.line}:{note.span.column}: note: "
                                f"{note.message}"), err=True)
         sys.stdout.write(render(expanded_config(pipeline, keep_hidden), output_format))

@@ -67,7 +67,9 @@ def lint(
         "--no-cache", help="Check every file afresh: neither read nor write the result "
                            "cache (.cigen_cache at the repository root).")] = False,
     cache_dir: Annotated[str | None, typer.Option(
-        "--cache-dir", metavar="DIR", help="Keep the result cache in DIR.")] = None,
+        "--cache-dir", metavar="DIR",
+        help="Keep the result cache in DIR (and, with --remote, fetched files in DIR/gitlab).")
+    ] = None,
     exit_zero: Annotated[bool, typer.Option(
         "--exit-zero", help="Exit with 0 even when problems are found (2 still means cigen "
                             "could not run).")] = False,
@@ -76,6 +78,14 @@ def lint(
                              "fixable, instead of the findings.")] = False,
     stdin_filename: Annotated[str | None, typer.Option(
         "--stdin-filename", help="Name to report for standard input.")] = None,
+    remote: Annotated[bool, typer.Option(
+        "--remote", help="Read project:, component:, template: and remote: includes from "
+                         "GitLab (token from CIGEN_GITLAB_TOKEN, GITLAB_TOKEN or CI_JOB_TOKEN). "
+                         "Without it cigen never uses the network.")] = False,
+    gitlab_url: Annotated[str | None, typer.Option(
+        "--gitlab-url", metavar="URL",
+        help="GitLab instance for --remote [default: CI_SERVER_URL, else https://gitlab.com].")
+    ] = None,
 ) -> None:
     """Check GitLab CI files and runner config.toml files."""
     from cigen.lint.run import LintRequest, run_lint
@@ -87,7 +97,8 @@ def lint(
         fail_on=fail_on.value if fail_on is not None else None, root=root_dir, select=select,
         extend_select=extend_select, ignore=ignore, exclude=exclude, fix=fix, diff=diff,
         unsafe_fixes=unsafe_fixes, no_ignores=no_ignores, require_reason=require_reason,
-        config=config, isolated=isolated, quiet=quiet, stdin_filename=stdin_filename)
+        config=config, isolated=isolated, quiet=quiet, stdin_filename=stdin_filename,
+        remote=remote, gitlab_url=gitlab_url)
     code = run_lint(request)
     if code:
         raise typer.Exit(code)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cigen.gitlab.pipeline import GLOBAL_KEYWORDS, LEGACY_GLOBAL_DEFAULTS, Pipeline, load_pipeline
 from cigen.source.files import (
@@ -29,6 +29,9 @@ from cigen.source.files import (
 from cigen.source.positions import YMap, YSeq
 from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, decode_source
 
+if TYPE_CHECKING:
+    from cigen.remote.client import Connection
+
 APPLIED_KEYWORDS = frozenset({"include", "default", "spec", *LEGACY_GLOBAL_DEFAULTS})
 
 
@@ -36,12 +39,14 @@ class ExpandError(Exception):
     """The file cannot be read at all (exit 2)."""
 
 
-def load(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
+def load(path: str, root: str | None, remote: Connection | None = None
+         ) -> tuple[Pipeline | None, list[Problem]]:
     """Load and resolve one pipeline file (``-`` for standard input).
 
     Returns the pipeline (``None`` when the file itself is not usable YAML) and
     the problems that stop GitLab from resolving it; notes about includes that
-    need the network are not problems here.
+    need the network are not problems here. With ``remote`` the includes that
+    need the network are read from that GitLab instance.
     """
     location = os.path.join(os.getcwd(), "stdin.yml") if path == "-" else path
     root = root or find_repository_root(location)
@@ -60,7 +65,13 @@ def load(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
     except LoadError as error:
         return None, [error.problem]
     real = location if path == "-" else os.path.realpath(path)
-    pipeline = load_pipeline(real, source, root, None if os.path.isabs(path) else os.getcwd())
+    fetcher = None
+    if remote is not None:
+        from cigen.remote.fetcher import GitLabFetcher
+
+        fetcher = GitLabFetcher(remote)
+    pipeline = load_pipeline(real, source, root, None if os.path.isabs(path) else os.getcwd(),
+                             fetcher)
     problems = [problem for problem in pipeline.problems if problem.rule != "include-unresolved"]
     if any(problem.rule == "invalid-syntax" and problem.span.path == path
            for problem in problems):
@@ -68,12 +79,14 @@ def load(path: str, root: str | None) -> tuple[Pipeline | None, list[Problem]]:
     return pipeline, problems
 
 
-def missing_notes(pipeline: Pipeline) -> list[Problem]:
+def missing_notes(pipeline: Pipeline, remote: bool = False) -> list[Problem]:
     """What the merged view lacks because includes could not be read: every
     ``extends`` or ``!reference`` target that was not found (its keys or lines
-    are missing from the output), then the includes that may define them."""
+    are missing from the output), then the includes that may define them.
+    With ``remote``, an include that could not be fetched is always noted."""
     if not pipeline.unknown_targets:
-        return []
+        return [problem for problem in pipeline.problems
+                if problem.rule == "include-unresolved"] if remote else []
     notes = [Problem(target.rule, f"{target.message}; it may be defined in an include "
                      "cigen cannot read, and what it holds is missing from the output",
                      target.span)

@@ -2,10 +2,15 @@
 
 Local includes are read relative to the repository root, as GitLab does, and
 nothing outside that root is ever opened. ``project:``, ``remote:``,
-``template:`` and ``component:`` includes need the network and are recorded as
-unresolved. Included files are merged first and the including file's own keys
-override them (deep merge), so the result is one top-level mapping whose every
-value still points at the file it was written in.
+``template:`` and ``component:`` includes need the network: offline they are
+recorded as unresolved; given a :class:`RemoteFetcher` (``--remote``, which
+:mod:`cigen.remote` implements) they are fetched and read like local files,
+named ``group/project@ref:path`` (``template:NAME`` for templates, the URL for
+`remote:`), and a local include inside such a file is read from the same
+project at the same commit. A file that cannot be fetched is recorded as
+unresolved, with the reason. Included files are merged first and the including
+file's own keys override them (deep merge), so the result is one top-level
+mapping whose every value still points at the file it was written in.
 
 Files are read through :mod:`cigen.source.files` (regular files only, within
 the size limit); a pipeline that is a symbolic link resolves its includes from
@@ -18,7 +23,7 @@ import bisect
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from cigen.gitlab.expressions import UNKNOWN, Value, Verdict, all_of, evaluate
 from cigen.gitlab.merge import merge_all, without_keys
@@ -28,6 +33,45 @@ from cigen.source.text import LoadError, Problem, SourceText, decode_source
 from cigen.source.yaml_reader import parse_yaml
 
 MAX_INCLUDES = 150
+
+
+class RemoteFile(Protocol):
+    """A file a :class:`RemoteFetcher` fetched, or why it could not."""
+
+    @property
+    def display(self) -> str:
+        """The name findings in it show: ``group/project@ref:path``."""
+    @property
+    def content(self) -> bytes | None:
+        """``None`` when it could not be fetched (see :attr:`problem`)."""
+    @property
+    def problem(self) -> str: ...
+    @property
+    def project(self) -> str | None:
+        """The project that holds it; ``None`` for templates and URLs."""
+    @property
+    def ref(self) -> str | None: ...
+    @property
+    def sha(self) -> str | None:
+        """The commit it was read at, when known."""
+
+
+class RemoteFetcher(Protocol):
+    """Reads what `project:`, `component:`, `template:` and `remote:` name."""
+
+    @property
+    def host(self) -> str:
+        """The instance's host (and port), which ``$CI_SERVER_FQDN`` stands for."""
+    def project_file(self, project: str, ref: str | None, path: str,
+                     shown_ref: str | None = None) -> RemoteFile: ...
+    def project_tree(self, project: str, sha: str) -> list[str] | None: ...
+    def component(self, address: str) -> RemoteFile: ...
+    def template(self, name: str) -> RemoteFile: ...
+    def remote(self, url: str) -> RemoteFile: ...
+    def fetched(self, display: str) -> bool:
+        """Whether ``display`` names a file this fetcher fetched (not one on disk)."""
+    def web_url(self, display: str) -> str | None:
+        """Where a fetched file can be browsed (at its commit), when known."""
 
 
 class IncludeResult:
@@ -60,11 +104,17 @@ class IncludeResult:
 
 
 class IncludeResolver:
-    """Loads a pipeline file and everything it includes locally."""
+    """Loads a pipeline file and everything it includes (locally, or through a fetcher)."""
 
-    def __init__(self, root: str, display_base: str | None) -> None:
+    def __init__(self, root: str, display_base: str | None,
+                 fetcher: RemoteFetcher | None = None, home: RemoteFile | None = None) -> None:
         self.root = os.path.realpath(root)
         self.display_base = display_base
+        self.fetcher = fetcher
+        self.home = home
+        """The project the main file itself lives in, when it was fetched (an audit)."""
+        self._within: RemoteFile | None = home
+        """The fetched file being read: its local includes come from its project."""
         self.result = IncludeResult(YMap())
         self.count = 0
         self._loaded: set[str] = set()
@@ -165,8 +215,10 @@ class IncludeResolver:
                     entry.key_spans.get("rules") or entry.span_of("rules") or span))
         if isinstance(entry, str):
             if re.match(r"^https?://", entry):
-                self._unresolved("remote", entry, span)
-                return None
+                if self.fetcher is None:
+                    self._unresolved("remote", entry, span)
+                    return None
+                return self._include_remote("remote", entry, YMap(), span, chain)
             return self._include_local(entry, span, chain)
         if not isinstance(entry, YMap):
             self.result.problems.append(Problem(
@@ -174,8 +226,11 @@ class IncludeResolver:
             return None
         for kind in ("project", "remote", "template", "component"):
             if kind in entry:
-                self._unresolved(kind, entry[kind], entry.span_of(kind) or span)
-                return None
+                if self.fetcher is None:
+                    self._unresolved(kind, entry[kind], entry.span_of(kind) or span)
+                    return None
+                return self._include_remote(kind, entry[kind], entry,
+                                            entry.span_of(kind) or span, chain)
         local = entry.get("local")
         if isinstance(local, str):
             return self._include_local(local, entry.span_of("local") or span, chain,
@@ -215,6 +270,8 @@ class IncludeResolver:
 
     def _exists(self, exists: Any) -> Verdict:
         """Whether a file matching one of the ``exists:`` patterns is in the repository."""
+        if self._within is not None:
+            return UNKNOWN  # the repository is on a server, not below the root
         if isinstance(exists, YMap):
             if "project" in exists:
                 return UNKNOWN  # another project's files
@@ -234,11 +291,173 @@ class IncludeResolver:
         self.result.unresolved = True
         self.result.problems.append(Problem(
             "include-unresolved",
-            f"{kind} include `{target}` is not checked (it needs the network); "
-            "jobs and templates it defines are unknown to cigen", span))
+            f"{kind} include `{target}` is not checked (it needs the network; `--remote` "
+            "reads it); jobs and templates it defines are unknown to cigen", span))
+
+    def _include_remote(self, kind: str, target: Any, entry: YMap, span: Span,
+                        chain: tuple[str, ...]) -> YMap | None:
+        """A `project:`, `component:`, `template:` or `remote:` include, through the fetcher."""
+        assert self.fetcher is not None
+        self.result.reads_tree = True  # what a server holds: no result cache may keep it
+        inputs, inputs_span = entry.get("inputs"), entry.key_spans.get("inputs")
+        if kind == "project":
+            return self._include_project(entry, span, chain, inputs, inputs_span)
+        if not isinstance(target, str) or not target.strip():
+            self.result.problems.append(Problem(
+                "include-error", f"`{kind}:` must be a non-empty string", span))
+            return None
+        if kind != "component" and "$" in target:
+            self._unknowable(kind, target, span)
+            return None
+        if kind == "component":
+            fetched = self.fetcher.component(target)
+        elif kind == "template":
+            fetched = self.fetcher.template(target)
+        else:
+            fetched = self.fetcher.remote(target)
+        return self._read_remote(fetched, kind, target, span, chain, inputs, inputs_span)
+
+    def _include_project(self, entry: YMap, span: Span, chain: tuple[str, ...],
+                         inputs: Any, inputs_span: Span | None) -> YMap | None:
+        assert self.fetcher is not None
+        project, ref, files = entry.get("project"), entry.get("ref"), entry.get("file")
+        if not isinstance(project, str) or not project.strip():
+            self.result.problems.append(Problem(
+                "include-error", "`project:` must be a project path", span))
+            return None
+        if ref is not None and not isinstance(ref, str | int | float):
+            self.result.problems.append(Problem(
+                "include-error", "`ref:` must be a branch, tag or commit",
+                entry.span_of("ref") or span))
+            return None
+        paths = [files] if isinstance(files, str) else list(files) \
+            if isinstance(files, YSeq) else None
+        if not paths or not all(isinstance(path, str) and path.strip() for path in paths):
+            self.result.problems.append(Problem(
+                "include-error", f"project include `{project}` needs `file:`, a path or a "
+                "list of paths", entry.span_of("file") or span))
+            return None
+        ref_text = None if ref is None else str(ref)
+        if "$" in project or "$" in (ref_text or ""):
+            self._unknowable("project", project, span)
+            return None
+        parts = []
+        for index, path in enumerate(paths):
+            where = files.span_at(index) if isinstance(files, YSeq) else None
+            where = where or entry.span_of("file") or span
+            if "$" in path:
+                self._unknowable("project", f"{project}:{path}", where)
+                continue
+            fetched = self.fetcher.project_file(project.strip(), ref_text, path)
+            included = self._read_remote(fetched, "project", f"{project}:{path}", where, chain,
+                                         inputs, inputs_span)
+            if included is not None:
+                parts.append(included)
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        return merge_all(parts)
+
+    def _unknowable(self, kind: str, target: str, span: Span) -> None:
+        self.result.unresolved = True
+        self.result.problems.append(Problem(
+            "include-unresolved",
+            f"{kind} include `{target}` names a CI/CD variable, whose value is known only "
+            "when the pipeline runs; jobs and templates it defines are unknown to cigen", span))
+
+    def _read_remote(self, fetched: RemoteFile, kind: str, target: str, span: Span,
+                     chain: tuple[str, ...], inputs: Any = None,
+                     inputs_span: Span | None = None) -> YMap | None:
+        display = fetched.display
+        if fetched.content is None:
+            self.result.unresolved = True
+            self.result.problems.append(Problem(
+                "include-unresolved",
+                f"{kind} include `{target}` could not be read: {fetched.problem}; jobs and "
+                "templates it defines are unknown to cigen", span))
+            return None
+        if display in chain:
+            names = [self._names.get(item, item) for item in chain[chain.index(display):]]
+            self.result.problems.append(Problem(
+                "include-error", f"include cycle: {' -> '.join((*names, display))}", span))
+            return None
+        self.count += 1
+        if self.count > MAX_INCLUDES:
+            if self.count == MAX_INCLUDES + 1:
+                self.result.problems.append(Problem(
+                    "include-error",
+                    f"more than {MAX_INCLUDES} includes; GitLab stops at {MAX_INCLUDES}", span))
+            self.result.unresolved = True
+            return None
+        if display in self._loaded and inputs is None:
+            return self._configs.get(display)
+        try:
+            source = decode_source(fetched.content, display)
+        except LoadError as error:
+            self.result.unresolved = True
+            self.result.problems.append(error.problem)
+            return None
+        if display not in self._loaded:
+            self._loaded.add(display)
+            self._names[display] = display
+            self.result.files.append(display)
+            self.result.sources[display] = source
+        outer, self._within = self._within, fetched
+        try:
+            config = self._load_document(source, (*chain, display), span, inputs, inputs_span)
+        finally:
+            self._within = outer
+        if config is None:
+            self.result.unresolved = True
+        else:
+            self._configs[display] = config
+        return config
+
+    def _include_fetched_local(self, within: RemoteFile, pattern: str, span: Span,
+                               chain: tuple[str, ...], inputs: Any,
+                               inputs_span: Span | None) -> YMap | None:
+        """A local include written in a fetched file: a file of that file's project,
+        at the same commit."""
+        assert self.fetcher is not None and within.project is not None
+        relative = pattern.strip().lstrip("/")
+        at = within.sha or within.ref
+        if "*" in relative:
+            tree = self.fetcher.project_tree(within.project, within.sha) \
+                if within.sha else None
+            if tree is None:
+                self.result.unresolved = True
+                self.result.problems.append(Problem(
+                    "include-unresolved", f"local include `{pattern}` of {within.display}: the "
+                    f"files of {within.project} could not be listed", span))
+                return None
+            regex = glob_regex(relative)
+            paths = [path for path in tree if regex.match(path)]
+            if not paths:
+                self.result.unresolved = True
+                self.result.problems.append(Problem(
+                    "include-error", f"local include `{pattern}` matches no file in "
+                    f"{within.project}", span))
+                return None
+        else:
+            paths = [relative]
+        parts = []
+        for path in paths:
+            fetched = self.fetcher.project_file(within.project, at, path, shown_ref=within.ref)
+            included = self._read_remote(fetched, "local", pattern, span, chain, inputs,
+                                         inputs_span)
+            if included is not None:
+                parts.append(included)
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        return merge_all(parts)
 
     def _include_local(self, pattern: str, span: Span, chain: tuple[str, ...],
                        inputs: Any = None, inputs_span: Span | None = None) -> YMap | None:
+        within = self._within
+        if within is not None and within.project is None:
+            within = self.home  # a template or URL: its local includes are the pipeline's own
+        if within is not None and within.project is not None and self.fetcher is not None:
+            return self._include_fetched_local(within, pattern, span, chain, inputs,
+                                               inputs_span)
         relative = pattern.strip().lstrip("/")
         if "\0" in relative:
             shown = pattern.replace("\0", "\\0")

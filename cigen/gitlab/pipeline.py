@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cigen.gitlab.includes import IncludeResolver, IncludeResult
+from cigen.gitlab.includes import IncludeResolver, IncludeResult, RemoteFetcher, RemoteFile
 from cigen.gitlab.merge import merge_all, without_keys
 from cigen.source.positions import Reference, Span, YMap, YSeq
 from cigen.source.text import Problem, SourceText
@@ -135,7 +135,7 @@ class Job:
 
 class Pipeline:
     __slots__ = ("config", "files", "jobs", "path", "problems", "reads_tree", "referenced",
-                 "sources", "unknown_targets", "unresolved_includes")
+                 "root", "sources", "unknown_targets", "unresolved_includes")
 
     path: str
     config: YMap
@@ -148,7 +148,8 @@ class Pipeline:
     """Top-level keys that some `!reference` reads."""
     reads_tree: bool
     """What it includes depends on which files the repository holds (a glob, `exists:`,
-    a local file that is not there)."""
+    a local file that is not there), or a job reads a file beside it (a compose file)."""
+    root: str | None
 
     def __init__(self, path: str, config: YMap, jobs: dict[str, Job],
                  sources: dict[str, SourceText], files: list[str], problems: list[Problem],
@@ -164,6 +165,8 @@ class Pipeline:
         self.referenced = set() if referenced is None else referenced
         self.unknown_targets = [] if unknown_targets is None else unknown_targets
         self.reads_tree = False
+        self.root = None
+        """The repository's root, where jobs start (``None`` for a text with no tree)."""
 
     def is_whole_pipeline(self) -> bool:
         """Whether this file looks like a pipeline's root rather than a fragment that
@@ -183,11 +186,15 @@ class Pipeline:
 
 
 def load_pipeline(real_path: str, source: SourceText, root: str,
-                  display_base: str | None) -> Pipeline:
-    """Load a pipeline file with its local includes and resolve every job."""
-    resolver = IncludeResolver(root, display_base)
+                  display_base: str | None, fetcher: RemoteFetcher | None = None,
+                  home: RemoteFile | None = None) -> Pipeline:
+    """Load a pipeline file with its includes (remote ones through ``fetcher``, when
+    given) and resolve every job."""
+    resolver = IncludeResolver(root, display_base, fetcher, home)
     config = resolver.load_main(real_path, source)
-    return resolve(source.path, config, resolver.result)
+    pipeline = resolve(source.path, config, resolver.result)
+    pipeline.root = resolver.root
+    return pipeline
 
 
 def resolve(path: str, config: YMap | None, included: IncludeResult) -> Pipeline:

@@ -24,6 +24,7 @@ from weakref import WeakKeyDictionary
 
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, option_values, options
+from cigen.jobs.compose import STARTING, compose_runs, is_compose
 from cigen.jobs.facts import JobFacts
 from cigen.shell.words import Command, Word
 from cigen.source.positions import Span, YMap
@@ -298,7 +299,7 @@ def _endpoints(facts: JobFacts) -> list[tuple[Command, Endpoint]]:
         setting = scripted.get(index)
         if setting is not None and setting.persistent:
             current = setting
-        if command.name != "docker":
+        if command.name.rsplit("/", 1)[-1] not in ("docker", "docker-compose"):
             continue
         if on_another_machine(command):
             found.append((command, Endpoint(REMOTE)))
@@ -341,7 +342,7 @@ def host_socket_exposures(facts: JobFacts) -> Iterator[Finding]:
             daemon = ("the dind service's daemon" if endpoint.kind == DIND
                       else "the daemon the job starts")
             for word, how in _socket_mounts(facts, command):
-                yield Finding(command.locate(word), f"`docker {how}` hands the socket of "
+                yield Finding(command.locate(word), f"{how} hands the socket of "
                               f"{daemon} to a container, which can then start privileged "
                               "containers on that privileged daemon: root on the runner's "
                               "host", word=word, command=command)
@@ -353,7 +354,7 @@ def host_socket_exposures(facts: JobFacts) -> Iterator[Finding]:
                    "the job names no other daemon: no DOCKER_HOST, dind service or "
                    "dockerd of its own")
         for word, how in _socket_mounts(facts, command):
-            yield Finding(command.locate(word), f"`docker {how}` mounts the host's Docker "
+            yield Finding(command.locate(word), f"{how} mounts the host's Docker "
                           f"socket into a container, which then controls the host's daemon "
                           f"({reached})", word=word, command=command)
     if own:
@@ -388,6 +389,10 @@ def _host_socket_settings(facts: JobFacts) -> Iterator[Setting]:
 
 
 def _socket_mounts(facts: JobFacts, command: Command) -> Iterator[tuple[Word, str]]:
+    """Where ``command`` mounts the daemon's socket into a container, and how it says so."""
+    if is_compose(command):
+        yield from _compose_socket_mounts(facts, command)
+        return
     arguments = docker_arguments(command)
     names = [word.text for word in arguments[:2]]
     if names[:1] in (["run"], ["create"]):
@@ -400,7 +405,7 @@ def _socket_mounts(facts: JobFacts, command: Command) -> Iterator[tuple[Word, st
     for word, value in option_values(words, "-v", "--volume"):
         source = facts.expand(value).split(":", 1)[0]
         if HOST_SOCKET.match(source):
-            yield word, f"{how} -v {value}"
+            yield word, f"`docker {how} -v {value}`"
     for word, value in option_values(words, "--mount"):
         fields: dict[str, str] = {}
         for field in facts.expand(value).split(","):
@@ -408,7 +413,21 @@ def _socket_mounts(facts: JobFacts, command: Command) -> Iterator[tuple[Word, st
             fields[key.strip().lower()] = text
         source = fields.get("source", fields.get("src", ""))
         if fields.get("type", "volume") == "bind" and HOST_SOCKET.match(source):
-            yield word, f"{how} --mount {value}"
+            yield word, f"`docker {how} --mount {value}`"
+
+
+def _compose_socket_mounts(facts: JobFacts, command: Command) -> Iterator[tuple[Word, str]]:
+    for run in compose_runs(facts):
+        if run.command is not command or run.action.text not in STARTING:
+            continue
+        for service in run.services:
+            for source, line in service.volumes:
+                if HOST_SOCKET.match(facts.expand(source)):
+                    where = service.where.rsplit(":", 1)[0]
+                    tool = "docker-compose" if command.name.endswith("docker-compose") \
+                        else "docker compose"
+                    yield run.action, (f"`{tool} {run.action.text}` (service "
+                                       f"`{service.name}`, volume `{source}` at {where}:{line})")
 
 
 def _world_writable_mode(arguments: list[Word]) -> Word | None:

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
+from cigen.jobs.compose import compose_runs, is_compose, service_image
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
 from cigen.shell.expansion import (
@@ -225,8 +226,21 @@ class JobFacts:
 
     @cached_property
     def image_outputs(self) -> list[ImageOutput]:
-        """Images the job's commands build, tag or push."""
-        return image_outputs(self.commands, self.split_words)
+        """Images the job's commands build, tag or push, compose files' included."""
+        found = image_outputs(self.commands, self.split_words)
+        if any(is_compose(command) for command in self.commands):
+            for run in compose_runs(self):
+                if run.action.text not in ("build", "push"):
+                    continue
+                # Compose builds and pushes the services with a `build:` key (its docs:
+                # https://docs.docker.com/reference/cli/docker/compose/push/).
+                for service in run.services:
+                    image = service_image(self, service)
+                    if image and service.builds:
+                        found.append(ImageOutput(run.command, run.action, image, run.pushes,
+                                                 "push" if run.pushes else "build",
+                                                 origin=service.image_where))
+        return found
 
     @cached_property
     def docker_builds(self) -> list[DockerBuild]:

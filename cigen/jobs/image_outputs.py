@@ -10,7 +10,7 @@ kaniko's executor, buildctl, depot, crane (``tag``, ``copy``, ``push``,
 where the reference was written, the reference, and whether the command
 pushes it. Rules about tags (``ref-name-tag``, ``unconditional-latest``) and
 about cache flow read these. ``docker compose`` names its images in compose
-files, which are not read, so it yields nothing.
+files: :mod:`cigen.jobs.compose` reads them.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ FILE_TRANSPORTS = ("oci:", "oci-archive:", "dir:", "docker-archive:", "sif:", "t
 
 
 class ImageOutput:
-    __slots__ = ("action", "command", "pushed", "reference", "source", "word")
+    __slots__ = ("action", "command", "origin", "pushed", "reference", "source", "word")
 
     command: Command
     word: Word
@@ -68,15 +68,19 @@ class ImageOutput:
     """``build``, ``tag``, ``push``, or ``push-all`` (every local tag of the repository)."""
     source: str | None
     """The reference this one is tagged or copied from, when the command names one."""
+    origin: str
+    """``file:line`` where the reference is written when it is not in the command (a
+    compose file's ``image:``); ``word`` is then the command's subcommand."""
 
     def __init__(self, command: Command, word: Word, reference: str, pushed: bool,
-                 action: str, source: str | None = None) -> None:
+                 action: str, source: str | None = None, origin: str = "") -> None:
         self.command = command
         self.word = word
         self.reference = reference
         self.pushed = pushed
         self.action = action
         self.source = source
+        self.origin = origin
 
 
 def _part(word: Word, text: str, after: int = 0) -> tuple[Word, int]:

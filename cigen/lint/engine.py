@@ -26,8 +26,9 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cigen.gitlab.includes import RemoteFetcher, RemoteFile
 from cigen.gitlab.pipeline import Pipeline, load_pipeline
 from cigen.jobs.facts import job_facts
 from cigen.lint.findings import Finding, Severity, merge_findings
@@ -45,6 +46,9 @@ from cigen.source.files import (
 from cigen.source.positions import Span
 from cigen.source.text import MAX_FILE_BYTES, LoadError, Problem, SourceText, decode_source
 from cigen.source.yaml_reader import parse_yaml
+
+if TYPE_CHECKING:
+    from cigen.remote.client import Connection
 
 PIPELINE_SUFFIXES = (".gitlab-ci.yml", ".gitlab-ci.yaml")
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__",
@@ -81,8 +85,9 @@ class LintOptions:
     """
 
     __slots__ = ("cache_dir", "exclude", "extend_select", "flag_exclude", "ignore",
-                 "no_ignores", "patterns_base", "per_file_ignores", "require_reason", "resolver",
-                 "root", "rule_options", "select", "severity", "stdin_filename", "unsafe_fixes")
+                 "no_ignores", "patterns_base", "per_file_ignores", "remote", "require_reason",
+                 "resolver", "root", "rule_options", "select", "severity", "stdin_filename",
+                 "unsafe_fixes")
 
     root: str | None
     select: frozenset[str] | None
@@ -106,6 +111,9 @@ class LintOptions:
     """The options for another path, when they may differ from these."""
     cache_dir: str | None
     """Where a lint run keeps its findings between runs; ``None``: no cache."""
+    remote: Connection | None
+    """The GitLab instance remote includes are read from (``--remote``); ``None``:
+    offline, and no network access at all."""
 
     def __init__(self, root: str | None = None, select: frozenset[str] | None = None,
                  extend_select: frozenset[str] = frozenset(), ignore: frozenset[str] = frozenset(),
@@ -117,7 +125,7 @@ class LintOptions:
                  rule_options: dict[str, dict[str, Any]] | None = None,
                  flag_exclude: tuple[str, ...] = (),
                  resolver: Callable[[str], LintOptions] | None = None,
-                 cache_dir: str | None = None) -> None:
+                 cache_dir: str | None = None, remote: Connection | None = None) -> None:
         self.root = root
         self.select = select
         self.extend_select = extend_select
@@ -134,6 +142,7 @@ class LintOptions:
         self.rule_options = {} if rule_options is None else rule_options
         self.resolver = resolver
         self.cache_dir = cache_dir
+        self.remote = remote
 
     def fingerprint(self) -> str:
         """Everything in these options that can change what is found in a file."""
@@ -151,6 +160,7 @@ class LintOptions:
                                  for pattern, rules in sorted(self.per_file_ignores.items())},
             "patterns_base": os.path.abspath(self.patterns_base),
             "rule_options": self.rule_options,
+            "remote": self.remote is not None,
         }
         return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()
                               ).hexdigest()
@@ -185,13 +195,16 @@ def _glob_match(pattern: str, path: str, base: str) -> bool:
         regex.match(os.path.basename(relative)) is not None
 
 class LintReport:
-    __slots__ = ("file_errors", "files", "findings", "internal_errors")
+    __slots__ = ("file_errors", "files", "findings", "internal_errors", "web_urls")
 
     findings: list[Finding]
     files: list[str]
     internal_errors: list[str]
     file_errors: list[str]
     """``path: reason`` for each file that could not be read or written (exit 2)."""
+    web_urls: dict[str, str]
+    """For findings in files fetched from GitLab (``--remote``): each such file's
+    address, ``https://<server>/<project>/-/blob/<sha>/<path>``."""
 
     def __init__(self, findings: list[Finding] | None = None, files: list[str] | None = None,
                  internal_errors: list[str] | None = None,
@@ -200,6 +213,7 @@ class LintReport:
         self.files = [] if files is None else files
         self.internal_errors = [] if internal_errors is None else internal_errors
         self.file_errors = [] if file_errors is None else file_errors
+        self.web_urls: dict[str, str] = {}
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -298,7 +312,12 @@ class Linter:
         from cigen.lint.result_cache import ResultCache
 
         self.options = options
-        self.cache = ResultCache(options.cache_dir if use_cache else None)
+        # Remote files may change on the server: a run that reads them is never cached.
+        self.cache = ResultCache(options.cache_dir if use_cache and options.remote is None
+                                 else None)
+        self.fetcher: RemoteFetcher | None = None
+        self.home: RemoteFile | None = None
+        """Where the linted file itself was fetched from (an audit), if it was."""
         self.all_rules = all_rules()
         self.by_name = rules_by_name()
         self.report = LintReport()
@@ -366,6 +385,11 @@ class Linter:
         if report_unused:
             findings += self.unused_suppressions
         self.report.findings = merge_findings(findings)
+        if self.fetcher is not None:
+            for finding in self.report.findings:
+                url = self.fetcher.web_url(finding.span.path)
+                if url:
+                    self.report.web_urls[finding.span.path] = url
         return self.report
 
     def _finished(self, findings: list[Finding]) -> list[Finding]:
@@ -583,7 +607,8 @@ class Linter:
     def _lint_pipeline(self, real: str, source: SourceText, display: str, root: str
                        ) -> Pipeline:
         display_base = None if os.path.isabs(display) else os.getcwd()
-        pipeline = load_pipeline(real, source, root, display_base)
+        pipeline = load_pipeline(real, source, root, display_base, self._fetcher_for(display),
+                                 self.home)
         for path in pipeline.files:
             self.sources[path] = pipeline.sources[path]
             self.suppressions.add_source(pipeline.sources[path])
@@ -618,7 +643,22 @@ class Linter:
                         f"{display}: rule {rule.name} failed: {detail}")
         for finding in self._raw[first:]:
             finding.origin = _origin(pipeline, finding)
+            if self.fetcher is not None and self.fetcher.fetched(finding.span.path):
+                finding.fix, finding.fixable = None, False  # not a file cigen may write
         return pipeline
+
+
+    def _fetcher_for(self, display: str) -> RemoteFetcher | None:
+        """What reads remote includes for this file: ``None`` unless its options
+        connect to GitLab (one fetcher, and so one cache, per run)."""
+        connection = self.options.for_file(display).remote
+        if connection is None:
+            return None
+        if self.fetcher is None:
+            from cigen.remote.fetcher import GitLabFetcher
+
+            self.fetcher = GitLabFetcher(connection)
+        return self.fetcher
 
 
 def _origin(pipeline: Pipeline, finding: Finding) -> str:
@@ -711,7 +751,8 @@ def lint_paths(paths: list[str], options: LintOptions) -> LintReport:
     are merged as one run would have.
     """
     targets = discover(paths, options)
-    workers = _workers(targets)
+    # A remote run stays in one process: one connection and one cache for all files.
+    workers = 1 if options.remote is not None else _workers(targets)
     if workers <= 1:
         return Linter(options, use_cache=True).lint(targets)
     from cigen.lint.parallel import map_in_forks

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from cigen.lint.engine import LintOptions
     from cigen.lint.settings import Settings
+    from cigen.remote.client import Connection
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -43,6 +44,7 @@ class LintRequest:
         "extend_select",
         "fail_on",
         "fix",
+        "gitlab_url",
         "ignore",
         "isolated",
         "no_cache",
@@ -51,6 +53,7 @@ class LintRequest:
         "output_format",
         "paths",
         "quiet",
+        "remote",
         "require_reason",
         "root",
         "select",
@@ -85,6 +88,9 @@ class LintRequest:
     isolated: bool
     quiet: bool
     stdin_filename: str | None
+    remote: bool
+    """Read remote includes from GitLab (``--remote``)."""
+    gitlab_url: str | None
 
     def __init__(self, paths: list[str], output_format: str | None = None,
                  output: str | None = None, colour: str = "auto", exit_zero: bool = False,
@@ -96,7 +102,8 @@ class LintRequest:
                  fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
                  no_ignores: bool = False, require_reason: bool = False, config: str | None = None,
                  isolated: bool = False, quiet: bool = False,
-                 stdin_filename: str | None = None) -> None:
+                 stdin_filename: str | None = None, remote: bool = False,
+                 gitlab_url: str | None = None) -> None:
         self.paths = paths
         self.output_format = output_format
         self.colour = colour
@@ -121,6 +128,8 @@ class LintRequest:
         self.isolated = isolated
         self.quiet = quiet
         self.stdin_filename = stdin_filename
+        self.remote = remote
+        self.gitlab_url = gitlab_url
 
 
 def run_lint(request: LintRequest) -> int:
@@ -147,6 +156,9 @@ def _run(request: LintRequest) -> int:
     threshold = Severity.parse(request.fail_on or configured_fail_on or "warning")
     if request.add_ignore and (request.fix or request.diff):
         raise CommandError("--add-ignore cannot be combined with --fix or --diff")
+    if request.remote and (request.fix or request.diff or request.add_ignore):
+        # Those write files; a file fetched from GitLab is not one cigen may write.
+        raise CommandError("--remote cannot be combined with --fix, --diff or --add-ignore")
     fixed = 0
     added = ""
     try:
@@ -312,6 +324,7 @@ class ConfiguredOptions:
         self._by_config: dict[str | None, LintOptions] = {}
         self._settings: dict[str | None, Settings] = {}
         self._config_of_directory: dict[str, str | None] = {}
+        self._remote: Connection | None = None
 
     def config_for(self, path: str) -> str | None:
         """The configuration file that applies to ``path``, if any."""
@@ -391,4 +404,18 @@ class ConfiguredOptions:
             rule_options=settings.rule_options,
             resolver=self,
             cache_dir=self.cache_dir,
+            remote=self._connection() if request.remote or (settings.remote and not (
+                request.fix or request.diff or request.add_ignore)) else None,
         )
+
+    def _connection(self) -> Connection:
+        """The GitLab connection of a `--remote` run (or of `remote = true`)."""
+        from cigen.remote.cache import directory_for
+        from cigen.remote.client import Connection
+
+        if self._remote is None:
+            request = self.request
+            off = request.no_cache or bool(os.environ.get("CIGEN_NO_CACHE"))
+            self._remote = Connection.from_environment(
+                request.gitlab_url, None if off else directory_for(request.cache_dir))
+        return self._remote

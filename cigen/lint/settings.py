@@ -34,8 +34,8 @@ class Settings:
     """The configuration in force, with every key resolved to a value."""
 
     __slots__ = ("exclude", "extend_select", "fail_on", "ignore", "lines", "path",
-                 "per_file_ignores", "require_reason", "rule_options", "select", "severity",
-                 "unsafe_fixes")
+                 "per_file_ignores", "remote", "require_reason", "rule_options", "select",
+                 "severity", "unsafe_fixes")
 
     path: str | None
     select: frozenset[str] | None
@@ -48,6 +48,7 @@ class Settings:
     require_reason: bool
     unsafe_fixes: bool
     rule_options: dict[str, dict[str, Any]]
+    remote: bool
     lines: dict[tuple[str, ...], int]
     """The line of each key and list item that names rules (``("select", "CG1")``,
     ``("severity", "ref-name-tag")``), for messages about them."""
@@ -58,7 +59,8 @@ class Settings:
                  per_file_ignores: dict[str, frozenset[str]] | None = None,
                  severity: dict[str, str] | None = None, require_reason: bool = False,
                  unsafe_fixes: bool = False,
-                 rule_options: dict[str, dict[str, Any]] | None = None) -> None:
+                 rule_options: dict[str, dict[str, Any]] | None = None,
+                 remote: bool = False) -> None:
         self.path = path
         self.select = select
         self.extend_select = extend_select
@@ -70,6 +72,7 @@ class Settings:
         self.require_reason = require_reason
         self.unsafe_fixes = unsafe_fixes
         self.rule_options = {} if rule_options is None else rule_options
+        self.remote = remote
         self.lines = {}
 
     def where(self, *key: str) -> str:
@@ -147,6 +150,9 @@ def _model() -> type[BaseModel]:
             False, description="Suppression comments without a reason are errors.")
         unsafe_fixes: bool = Field(
             False, description="`--fix` also applies fixes that change behaviour.")
+        remote: bool = Field(
+            False, description="Read `project:`, `component:`, `template:` and `remote:` "
+                               "includes from GitLab, as `cigen lint --remote` does.")
         rules: RuleOptions = Field(default_factory=RuleOptions,
                                    description="Options of individual rules.")
         init: dict[str, Any] | None = Field(
@@ -241,6 +247,7 @@ def load_settings(path: str) -> Settings:
         require_reason=table.get("require-reason", False),
         unsafe_fixes=table.get("unsafe-fixes", False),
         rule_options={name: dict(options) for name, options in rules.items() if options},
+        remote=table.get("remote", False),
     )
     for key in ("select", "extend-select", "ignore", "severity", "per-file-ignores"):
         value = table.get(key)

@@ -39,7 +39,10 @@ def render(report: LintReport, options: RenderOptions) -> str:
             "severity": SEVERITIES[finding.severity],
             "fingerprint": fingerprint,
             "location": {
-                "path": json_text(report_path(finding.span.path)),
+                # A file fetched from GitLab is named by its address at the commit read.
+                "path": json_text(f"{report.web_urls[finding.span.path]}#L{finding.span.line}"
+                                  if finding.span.path in report.web_urls
+                                  else report_path(finding.span.path)),
                 "lines": {"begin": finding.span.line, "end": finding.span.end_line},
             },
         })

@@ -72,7 +72,10 @@ def render(report: LintReport, options: RenderOptions) -> str:
             "message": {"text": json_text(describe(finding))},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": report_uri(span.path)},
+                    # A file fetched from GitLab: its stable address at the commit read.
+                    "artifactLocation": {"uri": f"{report.web_urls[span.path]}#L{span.line}"
+                                         if span.path in report.web_urls
+                                         else report_uri(span.path)},
                     "region": {
                         "startLine": span.line,
                         "startColumn": span.column,

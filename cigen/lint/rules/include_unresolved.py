@@ -4,6 +4,9 @@
 Notes each `project:`, `remote:`, `template:` or `component:` include. cigen
 works offline, so jobs and templates defined there are unknown; checks that
 depend on them (an `extends:` target, a `!reference`) are relaxed for this file.
+With `--remote` cigen reads them from GitLab, and notes only those it could not
+read, saying why (the token cannot read the project, not found, a timeout, a
+component version no release matches, an include that names a CI/CD variable).
 
 ## Why is this bad?
 It is not a problem in itself. The note tells you that the result covers only

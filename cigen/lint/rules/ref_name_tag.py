@@ -262,6 +262,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
         else:
             message = (f"image tag uses ${candidate.variable}, which can contain '/' and "
                        f"upper case; use ${SLUG}")
+        if candidate.output.origin:
+            message += f" (in `{candidate.output.reference}`, {candidate.output.origin})"
         yield Hit(candidate.span, message, [candidate.facts.name], fix)
 
 

@@ -14,7 +14,9 @@ assignment of the tag, or of options gathered in a variable), and an early
 `exit` (`[ "$CI_COMMIT_BRANCH" = main ] || exit 0`) before it, narrow it. The
 push of `:latest` must be a fact: written out, a shell default
 (`${CI_COMMIT_TAG:-latest}`, or of a variable the files set empty), a value
-assigned or looped over, or an untagged name whose repository is known. Silent when the job's refs are unknown (a
+assigned or looped over, an untagged name whose repository is known, or the
+`image:` of a service that `docker compose build --push`/`push` builds, read
+from the repository's compose file. Silent when the job's refs are unknown (a
 template or `!reference` from an include cigen could not read, a branch
 compared with a project variable), when an untagged image is a variable the
 files never define (it may carry a tag of its own; `$IMAGE:latest` written
@@ -228,7 +230,8 @@ def check(context: PipelineContext) -> Iterator[Hit]:
                    and all(command_refs(facts, command).may_run_on_any_branch
                            for command in commands)
                    for reference, commands in _candidates(facts, output.reference)):
+                written = f" (written at {output.origin})" if output.origin else ""
                 yield Hit(output.command.locate(output.word),
-                          f"`{output.reference}` pushes :latest from every branch; restrict "
-                          "the job to the default branch (rules: if: $CI_COMMIT_BRANCH == "
+                          f"`{output.reference}`{written} pushes :latest from every branch; "
+                          "restrict the job to the default branch (rules: if: $CI_COMMIT_BRANCH == "
                           "$CI_DEFAULT_BRANCH) or push only immutable tags", [facts.name])
