@@ -187,7 +187,7 @@ def _services(facts: JobView, root: str, chosen: list[str],
     for name in chosen:
         path = os.path.normpath(os.path.join(root, name))
         if path not in files:
-            files[path] = _read(path, root)
+            files[path] = read_services(path, root)
         found = files[path]
         if found is None:
             return None
@@ -195,7 +195,8 @@ def _services(facts: JobView, root: str, chosen: list[str],
     return merged
 
 
-def _read(path: str, root: str) -> dict[str, Service] | None:
+def read_services(path: str, root: str) -> dict[str, Service] | None:
+    """The services of the compose file at ``path``; ``None`` when it cannot be read."""
     if not is_inside(path, root):
         return None
     try:

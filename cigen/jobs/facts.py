@@ -14,6 +14,7 @@ from functools import cached_property
 
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
+from cigen.jobs.bake import bake_outputs
 from cigen.jobs.compose import compose_runs, is_compose, service_image
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
@@ -240,6 +241,12 @@ class JobFacts:
                         found.append(ImageOutput(run.command, run.action, image, run.pushes,
                                                  "push" if run.pushes else "build",
                                                  origin=service.image_where))
+        for command in self.commands_named("docker"):
+            if any(word.text == "bake" for word in command.words[1:4]):
+                found.extend(ImageOutput(output.command, output.action, output.reference,
+                                         output.pushed, "push" if output.pushed else "build",
+                                         origin=output.where)
+                             for output in bake_outputs(self, command))
         return found
 
     @cached_property

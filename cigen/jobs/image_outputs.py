@@ -9,8 +9,9 @@ kaniko's executor, buildctl, depot, crane (``tag``, ``copy``, ``push``,
 ``image copy`` — and turns them into :class:`ImageOutput` records: the word
 where the reference was written, the reference, and whether the command
 pushes it. Rules about tags (``ref-name-tag``, ``unconditional-latest``) and
-about cache flow read these. ``docker compose`` names its images in compose
-files: :mod:`cigen.jobs.compose` reads them.
+about cache flow read these. ``docker compose`` and ``docker buildx bake`` name
+their images in files of the repository: :mod:`cigen.jobs.compose` and
+:mod:`cigen.jobs.bake` read them.
 """
 
 from __future__ import annotations

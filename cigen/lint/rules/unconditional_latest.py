@@ -15,8 +15,9 @@ assignment of the tag, or of options gathered in a variable), and an early
 push of `:latest` must be a fact: written out, a shell default
 (`${CI_COMMIT_TAG:-latest}`, or of a variable the files set empty), a value
 assigned or looped over, an untagged name whose repository is known, or the
-`image:` of a service that `docker compose build --push`/`push` builds, read
-from the repository's compose file. Silent when the job's refs are unknown (a
+`image:` of a service that `docker compose build --push`/`push` builds, or a
+tag of a target `docker buildx bake` pushes, read from the repository's
+compose or Bake file. Silent when the job's refs are unknown (a
 template or `!reference` from an include cigen could not read, a branch
 compared with a project variable), when an untagged image is a variable the
 files never define (it may carry a tag of its own; `$IMAGE:latest` written
