@@ -216,6 +216,23 @@ def test_no_fix_when_the_build_line_is_suppressed(write: Write, cigen: Cigen,
     assert (tmp_path / ".gitlab-ci.yml").read_text() == text
 
 
+def test_no_fix_when_the_build_is_in_a_file_whose_findings_are_ignored(
+        write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    # The build lives in an included file whose ref-name-tag findings the
+    # configuration ignores: fixing the push alone would push a tag never built.
+    write("pyproject.toml", '[tool.cigen.per-file-ignores]\n"ci/*.yml" = ["ref-name-tag"]\n')
+    write("ci/build.yml", build("    - docker build -t \"$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_NAME\" .\n"
+                                "    - docker push \"$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_NAME\"\n"))
+    text = ("include: ci/build.yml\n"
+            "publish:\n  tags: [shell]\n  script:\n"
+            "    - docker push \"$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_NAME\"\n")
+    findings = lint(write, cigen, text).findings()
+    assert [(finding["path"], finding["line"], finding["fixable"])
+            for finding in findings] == [(".gitlab-ci.yml", 5, False)]
+    cigen("lint", "--fix", "--select", "ref-name-tag", ".gitlab-ci.yml", cwd=tmp_path)
+    assert (tmp_path / ".gitlab-ci.yml").read_text() == text
+
+
 def test_no_fix_when_another_job_pulls_the_same_reference(write: Write, cigen: Cigen,
                                                          tmp_path: Path) -> None:
     text = build("    - docker build -t \"$CI_REGISTRY_IMAGE:$CI_COMMIT_REF_NAME\" .\n"

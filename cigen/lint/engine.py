@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -382,6 +383,7 @@ class Linter:
             findings = self.suppressions.filter(findings) + self._suppression_findings()
         self.unused_suppressions = self._finished(self.unused_suppressions)
         findings = self._finished(findings)
+        _keep_groups_whole(self._raw, findings)
         if report_unused:
             findings += self.unused_suppressions
         self.report.findings = merge_findings(findings)
@@ -549,6 +551,7 @@ class Linter:
                 finding = self._finding(rule, hit.message, hit.span, list(hit.jobs), hit.fix,
                                         hit.code, hit.severity)
                 if finding is not None:
+                    finding.group = hit.group
                     self._raw.append(finding)
         except RuleCannotRun as error:
             raise UsageError(f"{rule.name}: {error}") from None
@@ -741,6 +744,19 @@ def _balanced(targets: list[Target], workers: int) -> list[list[Target]]:
         chunks[lightest].append(target)
         loads[lightest] += size(target) + 2048  # a file costs something even when small
     return chunks
+
+
+def _keep_groups_whole(raw: list[Finding], kept: list[Finding]) -> None:
+    """Drop every fix of a fix group some of whose findings were suppressed, ignored or
+    have no fix: half a group fixed (a build's tag without its push) is worse than none."""
+    sizes = Counter(finding.group for finding in raw if finding.group)
+    if not sizes:
+        return
+    fixed = Counter(finding.group for finding in kept
+                    if finding.group and finding.fix is not None)
+    for finding in kept:
+        if finding.group and fixed[finding.group] != sizes[finding.group]:
+            finding.fix, finding.fixable = None, False
 
 
 def lint_paths(paths: list[str], options: LintOptions) -> LintReport:

@@ -32,8 +32,8 @@ class Severity(enum.IntEnum):
 
 
 class Finding:
-    __slots__ = ("code", "fix", "fixable", "jobs", "line_text", "message", "origin", "rule",
-                 "severity", "span")
+    __slots__ = ("code", "fix", "fixable", "group", "jobs", "line_text", "message", "origin",
+                 "rule", "severity", "span")
 
     code: str
     rule: str
@@ -48,6 +48,8 @@ class Finding:
     """How the offending value reaches the jobs when they did not write it
     (``extends .docker-base at ci/templates.yml:4``), or nothing."""
     fix: Fix | None
+    group: str
+    """Findings fixed together or not at all (see ``Hit.group``); empty for most."""
 
     def __init__(self, code: str, rule: str, severity: Severity, message: str, span: Span,
                  jobs: list[str] | None = None, fixable: bool = False, line_text: str = "",
@@ -62,6 +64,7 @@ class Finding:
         self.line_text = line_text
         self.origin = ""
         self.fix = fix
+        self.group = ""
 
     @property
     def snippet(self) -> str:

@@ -73,7 +73,7 @@ def _finding_to_json(finding: Finding) -> dict[str, Any]:
     return {
         "code": finding.code, "rule": finding.rule, "severity": str(finding.severity),
         "message": finding.message, "span": _span(finding.span), "jobs": finding.jobs,
-        "fixable": finding.fixable, "origin": finding.origin,
+        "fixable": finding.fixable, "origin": finding.origin, "group": finding.group,
         "fix": None if fix is None else {
             "safe": fix.safe, "description": fix.description,
             "edits": [[edit.path, edit.start, edit.end, edit.text] for edit in fix.edits]},
@@ -93,6 +93,7 @@ def _finding_from_json(item: dict[str, Any]) -> Finding:
                            str(style)),
                       [str(job) for job in item["jobs"]], bool(item["fixable"]), fix=fix)
     finding.origin = str(item["origin"])
+    finding.group = str(item.get("group", ""))
     return finding
 
 

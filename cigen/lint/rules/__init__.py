@@ -72,7 +72,7 @@ RULE_MODULES = (
 class Hit:
     """One occurrence a rule found: where, what, and which jobs it affects."""
 
-    __slots__ = ("code", "fix", "jobs", "message", "severity", "span")
+    __slots__ = ("code", "fix", "group", "jobs", "message", "severity", "span")
 
     span: Span
     message: str
@@ -82,16 +82,21 @@ class Hit:
     """The code of a finding another tool made (``SC2086``), instead of the rule's."""
     severity: Severity | None
     """That tool's severity for it, instead of the rule's default."""
+    group: str
+    """Hits whose fixes must be applied together or not at all (the build and the push
+    of one tag) share a group; the engine drops every fix of a group when one of its
+    findings is suppressed, ignored or has none."""
 
     def __init__(self, span: Span, message: str, jobs: list[str] | None = None,
                  fix: Fix | None = None, *, code: str | None = None,
-                 severity: Severity | None = None) -> None:
+                 severity: Severity | None = None, group: str = "") -> None:
         self.span = span
         self.message = message
         self.jobs = [] if jobs is None else jobs
         self.fix = fix
         self.code = code
         self.severity = severity
+        self.group = group
 
 
 class RuleCannotRun(Exception):

@@ -96,10 +96,9 @@ from cigen.jobs.facts import RAW_REF_VARIABLES, JobFacts
 from cigen.jobs.image_outputs import ImageOutput
 from cigen.jobs.refs import Refs, command_refs
 from cigen.jobs.values import MENTION, TAG, UnknownValue, Values
-from cigen.lint.findings import Finding, Severity
+from cigen.lint.findings import Severity
 from cigen.lint.fix import Edit, Fix, fix_of, value_edit, word_edit
 from cigen.lint.rules import Hit, PipelineContext
-from cigen.lint.suppressions import SuppressionIndex
 from cigen.shell.expansion import mask_substitutions
 from cigen.source.positions import Span
 
@@ -264,26 +263,19 @@ def check(context: PipelineContext) -> Iterator[Hit]:
                        f"upper case; use ${SLUG}")
         if candidate.output.origin:
             message += f" (in `{candidate.output.reference}`, {candidate.output.origin})"
-        yield Hit(candidate.span, message, [candidate.facts.name], fix)
+        yield Hit(candidate.span, message, [candidate.facts.name], fix,
+                  group=f"{CODE} {context.pipeline.path} {candidate.key}")
 
 
 def _consistent_fixes(context: PipelineContext, candidates: list[_Candidate]
                       ) -> list[Fix | None]:
-    """A fix for each finding, or none for every finding of an image reference when one
-    of its lines would stay as it is: suppressed, not fixable, or a line that reads the
-    same reference (`docker pull`, `docker run`) without pushing it. A build fixed
-    without its push (or the reverse) would push a tag that was never built."""
+    """A fix for each finding, or none for every finding of an image reference that a
+    line reads without being reported (`docker pull`, `docker run`): fixing the build
+    and the push but not the pull would pull a tag that is no longer pushed. The
+    findings of one reference share a fix group, so that the engine drops every fix
+    of it when one line cannot be fixed, is suppressed or is ignored."""
     fixes = [_fix(context, candidate) for candidate in candidates]
-    suppressions = SuppressionIndex()
-    for source in context.pipeline.sources.values():
-        suppressions.add_source(source)
     blocked: set[str] = set()
-    for candidate, fix in zip(candidates, fixes, strict=True):
-        finding = Finding(CODE, NAME, SEVERITY, "", candidate.span)
-        suppressed = any(item.covers(finding)
-                         for item in suppressions.by_path.get(candidate.span.path, ()))
-        if fix is None or suppressed:
-            blocked.add(candidate.key)
     outputs = {(id(candidate.output.command), candidate.output.word.offset)
                for candidate in candidates}
     keys = {candidate.key for candidate in candidates}
