@@ -397,3 +397,28 @@ UNREAD_TEMPLATES = {
 @pytest.mark.parametrize("text", UNREAD_TEMPLATES.values(), ids=UNREAD_TEMPLATES.keys())
 def test_rules_of_templates_cigen_cannot_read(text: str, write: Write, cigen: Cigen) -> None:
     assert reported(write, cigen, text) == marked(text)
+
+
+# -- settings files the script sources ---------------------------------------------
+
+@pytest.mark.parametrize("source", ["source ci/release.env", ". ./ci/release.env"])
+def test_a_tag_set_in_a_sourced_settings_file(source: str, write: Write, cigen: Cigen) -> None:
+    text = job(script=f"    - {source}\n    - docker push \"$CI_REGISTRY_IMAGE:$TAG\"  # hit\n")
+    files = {"ci/release.env": "# release settings\nexport TAG=latest\nREGISTRY='x'\n"}
+    assert reported(write, cigen, text, files) == marked(text)
+
+
+@pytest.mark.parametrize(("script", "files"), [
+    # A script, not settings: what it sets is unknown.
+    ("    - source ci/release.sh\n",
+     {"ci/release.sh": "TAG=latest\nif [ -n \"$X\" ]; then TAG=dev; fi\n"}),
+    # Not in the repository (made by an earlier job, say).
+    ("    - source build.env\n", {}),
+    # After `cd`, the relative path names another file.
+    ("    - cd ci\n    - source release.env\n", {"release.env": "TAG=latest\n"}),
+])
+def test_sourced_files_cigen_cannot_read_set_nothing_known(
+        script: str, files: dict[str, str], write: Write, cigen: Cigen) -> None:
+    text = job(script=script + "    - docker push \"$CI_REGISTRY_IMAGE:$TAG\"\n")
+    assert reported(write, cigen, text, files) == []
+

@@ -25,6 +25,7 @@ from typing import NamedTuple, Protocol
 from cigen.gitlab.pipeline import Pipeline
 from cigen.jobs.arguments import tool_arguments
 from cigen.shell.words import Command, Word
+from cigen.source.env_file import read_env_file
 from cigen.source.files import UnreadableFile, is_inside, read_regular_file
 from cigen.source.positions import YMap, YSeq
 from cigen.source.text import LoadError, decode_source
@@ -58,7 +59,6 @@ SUBCOMMAND_WITH_VALUE = frozenset({
 })
 # Subcommands that start containers of the services they name (all, when none).
 STARTING = frozenset({"up", "run", "create"})
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
 class Service(NamedTuple):
@@ -206,7 +206,8 @@ def read_services(path: str, root: str) -> dict[str, Service] | None:
         return None
     if not isinstance(document, YMap) or not isinstance(document.get("services"), YMap):
         return None
-    environment = tuple(_dotenv(os.path.join(os.path.dirname(path), ".env")).items())
+    environment = tuple((read_env_file(os.path.join(os.path.dirname(path), ".env"))
+                         or {}).items())
     found: dict[str, Service] = {}
     services = document["services"]
     for name, body in services.items():
@@ -239,23 +240,6 @@ def _bind_sources(volumes: object) -> tuple[tuple[str, int], ...]:
                 and isinstance(entry.get("source"), str):
             found.append((entry["source"], line))
     return tuple(found)
-
-
-def _dotenv(path: str) -> dict[str, str]:
-    """``NAME=value`` lines of a ``.env`` file (none when there is no such file)."""
-    try:
-        text = read_regular_file(path).decode("utf-8", "replace")
-    except (UnreadableFile, OSError):
-        return {}
-    found = {}
-    for line in text.splitlines():
-        match = _ASSIGNMENT.match(line)
-        if match is not None and not line.lstrip().startswith("#"):
-            value = match.group(2)
-            if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            found[match.group(1)] = value
-    return found
 
 
 def service_image(facts: JobView, service: Service) -> str | None:

@@ -3,12 +3,14 @@
 For each resolved job this module works out its image and services (with the
 registry prefix, tag and alias split out), its script commands (parsed by
 :mod:`cigen.shell.parser`, in ``before_script``/``script``/``after_script`` order),
-the variables its shell would see, and whether it talks to an ephemeral Docker
+the variables its shell would see (settings files of the repository that it
+``source``s included), and whether it talks to an ephemeral Docker
 daemon. Rules read these facts; none of them parses YAML or shell itself.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cached_property
 
@@ -27,6 +29,8 @@ from cigen.shell.expansion import (
 )
 from cigen.shell.parser import ParseCache, parse_sections
 from cigen.shell.words import Command, Word
+from cigen.source.env_file import read_env_file
+from cigen.source.files import is_inside
 from cigen.source.positions import Span, YSeq
 
 SCRIPT_SECTIONS = ("before_script", "script", "after_script")
@@ -62,10 +66,31 @@ class JobFacts:
     def shell_assignments(self) -> dict[str, list[tuple[str, Command]]]:
         """Every value the script assigns to each variable, in order."""
         assignments: dict[str, list[tuple[str, Command]]] = {}
+        moved = False
         for command in self.commands:
             for name, value in command.assignments.items():
                 assignments.setdefault(name, []).append((value, command))
+            if command.name in ("cd", "pushd", "popd"):
+                moved = True
+            elif command.name in ("source", ".") and not moved:
+                for name, value in self._sourced(command).items():
+                    assignments.setdefault(name, []).append((value, command))
         return assignments
+
+    def _sourced(self, command: Command) -> dict[str, str]:
+        """What ``source FILE`` sets, when FILE is a settings file of the repository
+        (``NAME=value`` lines); nothing when it is anything else or not there."""
+        root = self.pipeline.root
+        if root is None or len(command.words) != 2:
+            return {}
+        name = command.words[1].text
+        if not name or "$" in name or "`" in name or name.startswith(("/", "~")):
+            return {}
+        path = os.path.normpath(os.path.join(root, name))
+        if not is_inside(path, root):
+            return {}
+        self.pipeline.reads_tree = True  # the result depends on a file beside the pipeline
+        return read_env_file(path) or {}
 
     @cached_property
     def shell_values(self) -> dict[str, str | None]:
