@@ -16,7 +16,11 @@ endpoints cigen uses:
 (``X-Page``, ``X-Per-Page``, ``X-Next-Page``, ``X-Total``, ``X-Total-Pages``,
 ``Link``). Failures are arranged per path: a status to answer
 (:attr:`GitLabStub.statuses`), a number of ``429``s before the real answer
-(:attr:`GitLabStub.rate_limits`), or a delay (:attr:`GitLabStub.delays`).
+(:attr:`GitLabStub.rate_limits`, with the ``Retry-After`` of
+:attr:`GitLabStub.retry_after`), or a delay (:attr:`GitLabStub.delays`). A
+404 says what was not found as GitLab does (``{"message": "404 Project Not
+Found"}``, ``404 Commit Not Found``, ``404 File Not Found``); a private project
+is a ``404 Project Not Found`` to an anonymous reader.
 Private projects need the token (``PRIVATE-TOKEN`` or ``JOB-TOKEN``). Every
 request is recorded (path and headers) so tests can check what was sent.
 """
@@ -59,6 +63,14 @@ class StubProject:
         return sha
 
 
+class NotFound(Exception):
+    """A 404 with GitLab's reason: ``what`` is ``Project``, ``Commit`` or ``File``."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
 @dataclass
 class Request:
     method: str
@@ -75,7 +87,9 @@ class GitLabStub:
         self.statuses: dict[str, int] = {}
         """Request path (as sent, before the query) -> status to answer instead."""
         self.rate_limits: dict[str, int] = {}
-        """Request path -> how many 429s (Retry-After: 1) come before the answer."""
+        """Request path -> how many 429s come before the answer."""
+        self.retry_after: dict[str, str | None] = {}
+        """Request path -> the 429s' ``Retry-After`` (``None``: no header; default ``1``)."""
         self.delays: dict[str, float] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -141,7 +155,9 @@ class GitLabStub:
         if path in self.delays:
             time.sleep(self.delays[path])
         if remaining:
-            self._send(handler, 429, b"rate limited", {"Retry-After": "1"})
+            wait = self.retry_after.get(path, "1")
+            self._send(handler, 429, b"rate limited",
+                       {} if wait is None else {"Retry-After": wait})
             return
         if path in self.statuses:
             self._send(handler, self.statuses[path], b'{"message": "stubbed"}')
@@ -155,6 +171,9 @@ class GitLabStub:
         segments = [unquote(segment) for segment in path[len("/api/v4/"):].split("/")]
         try:
             self._api(handler, segments, query, headers)
+        except NotFound as missing:
+            self._send(handler, 404, json.dumps({"message": f"404 {missing.what} Not Found"}
+                                                ).encode())
         except KeyError:
             self._send(handler, 404, b'{"message": "404 Not Found"}')
 
@@ -163,7 +182,7 @@ class GitLabStub:
         if given is not None and given != self.token:
             return 401
         if project.private and given is None:
-            return 404  # GitLab hides private projects from anonymous readers
+            raise NotFound("Project")  # GitLab hides private projects from anonymous readers
         return None
 
     def _api(self, handler: BaseHTTPRequestHandler, segments: list[str], query: dict[str, str],
@@ -189,6 +208,8 @@ class GitLabStub:
             return
         if segments[0] != "projects":
             raise KeyError(segments[0])
+        if segments[1] not in self.projects:
+            raise NotFound("Project")
         project = self.projects[segments[1]]
         denied = self._authorised(headers, project)
         if denied is not None:
@@ -200,10 +221,13 @@ class GitLabStub:
         elif rest[:2] == ["repository", "files"] and rest[-1] == "raw":
             file_path = "/".join(rest[2:-1])
             ref = query.get("ref", project.default_branch)
-            sha = ref if ref in project.commits else project.refs[ref]
-            content = project.commits[sha][file_path].encode()
-            self._text(handler, headers, content, {"X-Gitlab-Commit-Id": sha,
-                                                   "X-Gitlab-Ref": ref})
+            sha = ref if ref in project.commits else project.refs.get(ref)
+            if sha is None:
+                raise NotFound("Commit")
+            if file_path not in project.commits[sha]:
+                raise NotFound("File")
+            self._text(handler, headers, project.commits[sha][file_path].encode(),
+                       {"X-Gitlab-Commit-Id": sha, "X-Gitlab-Ref": ref})
         elif rest == ["repository", "tree"]:
             ref = query.get("ref", project.default_branch)
             sha = ref if ref in project.commits else project.refs[ref]

@@ -272,3 +272,30 @@ def test_the_audit_component_runs_the_shards_then_merges_them(
     assert '--group "acme" --output-dir "audit-shard-$CI_NODE_INDEX"' in shards["script"][1]
     assert merge["needs"] == ["cigen-audit"]
     assert "cigen audit merge --output-dir cigen-audit audit-shard-*" in merge["script"]
+
+
+def test_a_projects_own_patterns_match_its_files(stub: GitLabStub, tmp_path: Path) -> None:
+    # `per-file-ignores` and `exclude` in a project's cigen.toml are paths in that
+    # project, the audited files included.
+    stub.add_project("solo/ignores", {
+        ".gitlab-ci.yml": LOCAL_GLOB, "ci/build.yml": LATEST,
+        "cigen.toml": '[per-file-ignores]\n"ci/*.yml" = ["unpinned-docker-image"]\n'})
+    stub.add_project("solo/excludes", {
+        ".gitlab-ci.yml": LOCAL_GLOB, "ci/build.yml": LATEST, "ci/other.yml": LATEST,
+        "cigen.toml": 'exclude = ["ci/build.yml"]\n'})
+    result = run_cigen("audit", "--group", "solo", "--output-dir", str(tmp_path / "out"),
+                       "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path, timeout=120)
+    assert result.exit_code == 0, result.stderr
+    projects = by_project(report(tmp_path, "out"))
+    assert projects["solo/ignores"]["status"] == "ok"
+    assert projects["solo/ignores"]["findings"] == []
+    assert [(finding["rule"], finding["path"]) for finding in
+            projects["solo/excludes"]["findings"]] == [
+        ("unpinned-docker-image", "solo/excludes@main:ci/other.yml")]
+
+
+def test_the_templates_readme_lists_every_component() -> None:
+    templates = Path(__file__).parent.parent / "templates"
+    listed = (templates / "README.md").read_text(encoding="utf-8")
+    for component in sorted(templates.glob("*.yml")):
+        assert f"`{component.name}`" in listed, component.name

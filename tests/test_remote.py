@@ -408,3 +408,158 @@ include:
     assert "names a CI/CD variable" in message
     assert not any("CI_PROJECT_NAMESPACE" in path or "templates" in path
                    for path in stub.paths())
+
+
+def expand(repo: Path, *args: str) -> Result:
+    return run_cigen("expand", "--cache-dir", str(repo / ".cache"), *args, cwd=repo,
+                     cache=True, timeout=60)
+
+
+def test_expand_reads_remote_includes_when_the_configuration_says_remote(
+        stub: GitLabStub, repo: Path) -> None:
+    (repo / "cigen.toml").write_text("remote = true\n", encoding="utf-8")
+    result = expand(repo)
+    assert result.exit_code == 0, result.stderr
+    for job in ("build-image:", "component-build-2-1-3:", "test:"):
+        assert job in result.stdout
+    assert stub.requests
+
+
+def test_no_remote_wins_over_the_configuration(stub: GitLabStub, repo: Path) -> None:
+    (repo / "cigen.toml").write_text("remote = true\n", encoding="utf-8")
+    linted = lint(repo, "--no-remote")
+    assert linted.exit_code == 0, linted.stderr
+    assert places(linted) == [("include-unresolved", ".gitlab-ci.yml", 2),
+                              ("include-unresolved", ".gitlab-ci.yml", 5)]
+    expanded = expand(repo, "--no-remote")
+    assert expanded.exit_code == 0, expanded.stderr
+    assert "test:" in expanded.stdout and "build-image:" not in expanded.stdout
+    assert stub.requests == []
+    # Without the configuration, `--remote` still turns it on for one run.
+    (repo / "cigen.toml").unlink()
+    assert "build-image:" in expand(repo, "--remote").stdout
+
+
+def test_expand_reports_a_configuration_it_cannot_use(stub: GitLabStub, repo: Path) -> None:
+    (repo / "cigen.toml").write_text("remote = 'yes'\n", encoding="utf-8")
+    result = expand(repo)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("cigen: error: ") and "cigen.toml:1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert stub.requests == []
+
+
+def test_per_file_ignores_and_exclude_match_fetched_files(stub: GitLabStub,
+                                                          repo: Path) -> None:
+    # Patterns are paths in a repository: a fetched file's path in its own project.
+    (repo / "cigen.toml").write_text("""\
+remote = true
+exclude = ["platform/docker-build@**"]
+
+[per-file-ignores]
+"templates/docker.yml" = ["privileged-dind"]
+"templates/*.yml" = ["dind-tls-disabled"]
+"ci/*.yml" = ["missing-cache-from"]
+""", encoding="utf-8")
+    assert places(lint(repo)) == [
+        ("missing-cache-from", "platform/ci-templates@main:templates/docker.yml", 12)]
+    # A flag pattern matches the same way.
+    (repo / "cigen.toml").write_text("remote = true\n", encoding="utf-8")
+    flagged = places(lint(repo, "--exclude", "templates/docker.yml"))
+    assert flagged == [path for path in REMOTE_FINDINGS if "docker-build" in path[1]]
+
+
+def test_per_file_ignores_match_templates_and_urls(stub: GitLabStub, write: Any,
+                                                   repo: Path) -> None:
+    stub.templates["Jobs/Docker"] = "template-job:\n  image: docker\n  script: [make]\n"
+    stub.pages["/ci/shared.yml"] = "shared-job:\n  image: docker:latest\n  script: [make]\n"
+    write(".gitlab-ci.yml", f"""\
+include:
+  - template: Jobs/Docker.gitlab-ci.yml
+  - remote: {stub.url}/ci/shared.yml
+""")
+    write("cigen.toml", f"""\
+[per-file-ignores]
+"Jobs/*.gitlab-ci.yml" = ["unpinned-docker-image"]
+"{stub.url}/**" = ["unpinned-docker-image"]
+""")
+    assert places(lint(repo, "--remote", "--select", "unpinned-docker-image")) == []
+
+
+def component_in_a_directory(stub: GitLabStub) -> str:
+    """A component kept as `templates/build/template.yml`: `templates/build.yml` is
+    asked for first and is not there."""
+    component = stub.projects["platform/docker-build"]
+    component.add_commit("2.2.0", {"templates/build/template.yml": component_template("2.2.0")},
+                         tag=True)
+    return "/api/v4/projects/platform%2Fdocker-build/repository/files/templates%2Fbuild.yml/raw"
+
+
+def test_a_file_missing_at_a_commit_is_asked_for_once(stub: GitLabStub, repo: Path) -> None:
+    missing = component_in_a_directory(stub)
+    (repo / ".gitlab-ci.yml").write_text(PIPELINE.replace("@2.1", "@2.2"), encoding="utf-8")
+    first = places(lint(repo, "--remote"))
+    assert ("registry-password-argv", "platform/docker-build@2.2.0:templates/build/template.yml",
+            12) in first
+    assert places(lint(repo, "--remote")) == first
+    assert stub.paths().count(missing) == 1
+
+
+def test_a_file_missing_on_a_branch_is_asked_for_every_run(stub: GitLabStub, write: Any,
+                                                          repo: Path) -> None:
+    write(".gitlab-ci.yml", "include:\n  - project: platform/ci-templates\n    ref: main\n"
+                            "    file: later.yml\n")
+    missing = "/api/v4/projects/platform%2Fci-templates/repository/files/later.yml/raw"
+    assert places(lint(repo, "--remote")) == [("include-unresolved", ".gitlab-ci.yml", 4)]
+    assert places(lint(repo, "--remote")) == [("include-unresolved", ".gitlab-ci.yml", 4)]
+    assert stub.paths().count(missing) == 2
+    # The branch moves on and the file is there.
+    stub.projects["platform/ci-templates"].add_commit("main", {"later.yml": LATER})
+    assert places(lint(repo, "--remote")) == [
+        ("unpinned-docker-image", "platform/ci-templates@main:later.yml", 2)]
+
+
+LATER = "later-job:\n  image: docker:latest\n  script: [make]\n"
+
+
+def test_a_project_hidden_at_a_commit_is_asked_again_with_a_token(
+        stub: GitLabStub, monkeypatch: pytest.MonkeyPatch, write: Any, repo: Path) -> None:
+    # GitLab answers `404 Project Not Found` for a private project it hides from an
+    # anonymous reader: that says nothing about the file at the commit.
+    project = stub.projects["platform/ci-templates"]
+    project.private = True
+    sha = project.add_commit("main", {"later.yml": LATER})
+    write(".gitlab-ci.yml", f"include:\n  - project: platform/ci-templates\n    ref: {sha}\n"
+                            "    file: later.yml\n")
+    assert places(lint(repo, "--remote")) == [("include-unresolved", ".gitlab-ci.yml", 4)]
+    monkeypatch.setenv("CIGEN_GITLAB_TOKEN", TOKEN)
+    assert places(lint(repo, "--remote")) == [
+        ("unpinned-docker-image", f"platform/ci-templates@{sha}:later.yml", 2)]
+
+
+def test_a_rate_limit_without_retry_after_is_retried_once(stub: GitLabStub,
+                                                          repo: Path) -> None:
+    raw = "/api/v4/projects/platform%2Fci-templates/repository/files/templates%2Fdocker.yml/raw"
+    stub.rate_limits[raw] = 1
+    stub.retry_after[raw] = None
+    assert places(lint(repo, "--remote", "--no-cache")) == REMOTE_FINDINGS
+    assert stub.paths().count(raw) == 2
+
+
+def test_a_lasting_rate_limit_without_retry_after_is_a_finding(stub: GitLabStub,
+                                                               repo: Path) -> None:
+    raw = "/api/v4/projects/platform%2Fci-templates/repository/files/templates%2Fdocker.yml/raw"
+    stub.rate_limits[raw] = 100
+    stub.retry_after[raw] = None
+    result = lint(repo, "--remote", "--no-cache")
+    messages = [finding["message"] for finding in result.findings()
+                if finding["rule"] == "include-unresolved"]
+    assert len(messages) == 1 and "limits requests (429)" in messages[0]
+    assert "asks to wait" not in messages[0]
+    assert stub.paths().count(raw) == 2  # one retry, not the full number of attempts
+
+
+def test_the_rule_summary_speaks_of_both_modes() -> None:
+    table = run_cigen("rules", "--format", "markdown").stdout
+    row = next(line for line in table.splitlines() if "`include-unresolved`" in line)
+    assert "offline" in row and "--remote" in row

@@ -21,9 +21,11 @@ def expand(
     root_dir: Annotated[str | None, typer.Option(
         "--root", help="Repository root for local includes (default: the git top level).")
     ] = None,
-    remote: Annotated[bool, typer.Option(
-        "--remote", help="Read project:, component:, template: and remote: includes from "
-                         "GitLab. Without it cigen never uses the network.")] = False,
+    remote: Annotated[bool | None, typer.Option(
+        "--remote/--no-remote", show_default=False,
+        help="Read project:, component:, template: and remote: includes from GitLab; "
+             "--no-remote never does, whatever `remote = true` in the configuration says. "
+             "Unless asked, cigen never uses the network.")] = None,
     gitlab_url: Annotated[str | None, typer.Option(
         "--gitlab-url", metavar="URL",
         help="GitLab instance for --remote [default: CI_SERVER_URL, else https://gitlab.com].")
@@ -41,6 +43,8 @@ def expand(
         raise fail(f"--format: expected yaml or json, not '{output_format}'")
     if root_dir is not None and not os.path.isdir(root_dir):
         raise fail(f"--root {root_dir}: not a directory")
+    if remote is None:
+        remote = _configured_remote(path)
     connection = None
     if remote:
         from cigen.remote.cache import directory_for
@@ -63,3 +67,18 @@ def expand(
         sys.stdout.write(render(expanded_config(pipeline, keep_hidden), output_format))
     if problems or pipeline is None:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _configured_remote(path: str) -> bool:
+    """``remote`` in the configuration `cigen lint` would use for ``path``: the nearest
+    cigen.toml or pyproject.toml with [tool.cigen] above it. A configuration that
+    cannot be used is an error, as it is for `cigen lint`."""
+    from cigen.lint.settings import ConfigError, find_config, load_settings
+
+    config = find_config(os.getcwd() if path == "-" else path)
+    if config is None:
+        return False
+    try:
+        return load_settings(config).remote
+    except ConfigError as error:
+        raise fail(str(error)) from None

@@ -78,10 +78,13 @@ def lint(
                              "fixable, instead of the findings.")] = False,
     stdin_filename: Annotated[str | None, typer.Option(
         "--stdin-filename", help="Name to report for standard input.")] = None,
-    remote: Annotated[bool, typer.Option(
-        "--remote", help="Read project:, component:, template: and remote: includes from "
-                         "GitLab (token from CIGEN_GITLAB_TOKEN, GITLAB_TOKEN or CI_JOB_TOKEN). "
-                         "Without it cigen never uses the network.")] = False,
+    remote: Annotated[bool | None, typer.Option(
+        "--remote/--no-remote", show_default=False,
+        help="Read project:, component:, template: and remote: includes from GitLab (token "
+             "from CIGEN_GITLAB_TOKEN, GITLAB_TOKEN or CI_JOB_TOKEN); --no-remote never "
+             "does, whatever `remote = true` in the configuration says. Unless asked, "
+             "cigen never uses the network.")
+    ] = None,
     gitlab_url: Annotated[str | None, typer.Option(
         "--gitlab-url", metavar="URL",
         help="GitLab instance for --remote [default: CI_SERVER_URL, else https://gitlab.com].")

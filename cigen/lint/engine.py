@@ -180,18 +180,28 @@ class LintOptions:
         return not keys & self.ignore
 
     def excluded(self, path: str) -> bool:
-        return any(_glob_match(pattern, path, self.patterns_base) for pattern in self.exclude) \
-            or any(_glob_match(pattern, path, ".") for pattern in self.flag_exclude)
+        remote = self.remote is not None
+        return any(_glob_match(pattern, path, self.patterns_base, remote)
+                   for pattern in self.exclude) \
+            or any(_glob_match(pattern, path, ".", remote) for pattern in self.flag_exclude)
 
     def ignored_in_file(self, finding: Finding) -> bool:
         return any(finding.rule in rules and _glob_match(pattern, finding.span.path,
-                                                         self.patterns_base)
+                                                         self.patterns_base,
+                                                         self.remote is not None)
                    for pattern, rules in self.per_file_ignores.items())
 
 
-def _glob_match(pattern: str, path: str, base: str) -> bool:
-    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(base)).replace(os.sep, "/")
+def _glob_match(pattern: str, path: str, base: str, remote: bool = False) -> bool:
     regex = glob_regex(pattern.strip("/"))
+    if remote:
+        from cigen.remote.names import pattern_names
+
+        # A fetched file's path is in its own project, not below ``base``.
+        names = pattern_names(path)
+        if names is not None:
+            return any(regex.match(name) is not None for name in names)
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(base)).replace(os.sep, "/")
     return regex.match(relative) is not None or \
         regex.match(os.path.basename(relative)) is not None
 

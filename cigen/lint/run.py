@@ -88,8 +88,9 @@ class LintRequest:
     isolated: bool
     quiet: bool
     stdin_filename: str | None
-    remote: bool
-    """Read remote includes from GitLab (``--remote``)."""
+    remote: bool | None
+    """Read remote includes from GitLab: ``--remote`` (True), ``--no-remote`` (False),
+    else (``None``) as the configuration's ``remote`` says."""
     gitlab_url: str | None
 
     def __init__(self, paths: list[str], output_format: str | None = None,
@@ -102,7 +103,7 @@ class LintRequest:
                  fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
                  no_ignores: bool = False, require_reason: bool = False, config: str | None = None,
                  isolated: bool = False, quiet: bool = False,
-                 stdin_filename: str | None = None, remote: bool = False,
+                 stdin_filename: str | None = None, remote: bool | None = None,
                  gitlab_url: str | None = None) -> None:
         self.paths = paths
         self.output_format = output_format
@@ -324,6 +325,7 @@ class ConfiguredOptions:
         self._by_config: dict[str | None, LintOptions] = {}
         self._settings: dict[str | None, Settings] = {}
         self._config_of_directory: dict[str, str | None] = {}
+        self._options_of_path: dict[str, LintOptions] = {}
         self._remote: Connection | None = None
 
     def config_for(self, path: str) -> str | None:
@@ -341,8 +343,13 @@ class ConfiguredOptions:
         return self._config_of_directory[directory]
 
     def __call__(self, path: str) -> LintOptions:
+        # Asked for every finding: a stat of the path's directory each time adds up.
+        known = self._options_of_path.get(path)
+        if known is not None:
+            return known
         try:
-            return self.options(self.config_for(path))
+            found = self._options_of_path[path] = self.options(self.config_for(path))
+            return found
         except CommandError as error:
             from cigen.lint.engine import UsageError
 
@@ -404,8 +411,9 @@ class ConfiguredOptions:
             rule_options=settings.rule_options,
             resolver=self,
             cache_dir=self.cache_dir,
-            remote=self._connection() if request.remote or (settings.remote and not (
-                request.fix or request.diff or request.add_ignore)) else None,
+            remote=self._connection() if request.remote or (
+                request.remote is None and settings.remote
+                and not (request.fix or request.diff or request.add_ignore)) else None,
         )
 
     def _connection(self) -> Connection:

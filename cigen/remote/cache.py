@@ -6,7 +6,11 @@ project, commit SHA, path) and fetched once. What a name points at may change
 per name, the commit it last resolved to and the ETag of that answer: the next
 run asks the server again with ``If-None-Match`` and reads the file from the
 cache on ``304 Not Modified``, or when the server cannot be reached at all
-(offline with a warm cache). Nothing else is kept: no token, no header.
+(offline with a warm cache). A path that GitLab says is not in a project at a
+commit (``404 File Not Found``, the project itself readable) stays absent at
+that commit, so that answer is kept too; a 404 for a branch or a tag, or one
+that may only mean the project cannot be read, is asked again every run.
+Nothing else is kept: no token, no header.
 
 The default place is the user's cache directory (``platformdirs``), under
 ``cigen/gitlab``; ``--cache-dir DIR`` puts it in ``DIR/gitlab``. Entries are
@@ -62,6 +66,16 @@ class RemoteCache:
         self._store("files", [server, project, sha, path], {
             "server": server, "project": project, "sha": sha, "path": path,
             "content": base64.b64encode(content).decode("ascii")})
+
+    def absent(self, server: str, project: str, sha: str, path: str) -> str | None:
+        """Why ``path`` is known not to exist in ``project`` at commit ``sha``, if it is."""
+        entry = self._load("absent", [server, project, sha, path])
+        reason = entry.get("message") if entry is not None else None
+        return reason if isinstance(reason, str) else None
+
+    def store_absent(self, server: str, project: str, sha: str, path: str,
+                     message: str) -> None:
+        self._store("absent", [server, project, sha, path], {"message": message})
 
     def pointer(self, kind: str, *name: str) -> dict[str, Any] | None:
         """What a name (``kind`` and its parts) last resolved to."""

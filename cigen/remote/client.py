@@ -11,8 +11,9 @@ host, and it never appears in a message (every message is also scrubbed of it).
 Every request is bounded: a timeout per request (10 s unless
 ``CIGEN_GITLAB_TIMEOUT`` says otherwise), a ``429 Too Many Requests`` is retried
 after the ``Retry-After`` the server asks for when that is short
-(:data:`MAX_RETRY_AFTER`), and a failure of any kind becomes a
-:class:`RemoteError` whose message says what went wrong in a user's words.
+(:data:`MAX_RETRY_AFTER`), or once after :data:`DEFAULT_RETRY_WAIT` when it
+names no wait, and a failure of any kind becomes a :class:`RemoteError` whose
+message says what went wrong in a user's words.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -30,6 +31,10 @@ TIMEOUT_VARIABLE = "CIGEN_GITLAB_TIMEOUT"
 MAX_RETRY_AFTER = 30.0
 """Longest wait, in seconds, a `Retry-After` is honoured for; a longer one fails."""
 MAX_ATTEMPTS = 3
+DEFAULT_RETRY_WAIT = 1.0
+"""Seconds waited before the one retry of a `429` that has no `Retry-After`."""
+MAX_REASON_BYTES = 4096
+"""How much of a `404` answer is read for GitLab's reason (``404 File Not Found``)."""
 MAX_REDIRECTS = 5
 MAX_PAGES = 1000
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -40,13 +45,18 @@ JOB_TOKEN_VARIABLE = "CI_JOB_TOKEN"
 class RemoteError(Exception):
     """A request that did not give an answer cigen can use; ``str()`` is the message."""
 
-    def __init__(self, message: str, kind: str, status: int | None = None) -> None:
+    def __init__(self, message: str, kind: str, status: int | None = None,
+                 reason: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind
         """``auth``, ``not-found``, ``timeout``, ``rate-limit``, ``tls``, ``network``,
         ``http`` or ``invalid``."""
         self.status = status
+        self.reason = reason
+        """The ``message`` of GitLab's JSON answer to a failed request, when it gave one:
+        a 404 says ``404 File Not Found``, ``404 Project Not Found``, ``404 Commit Not
+        Found``…"""
 
     @property
     def unreachable(self) -> bool:
@@ -234,6 +244,8 @@ class GitLabClient:
                                                   "invalid", reply.status_code)
                             chunks.append(chunk)
                         content = b"".join(chunks)
+                    elif reply.status_code == 404:
+                        content = _head(reply.iter_bytes(), MAX_REASON_BYTES)
                     status = reply.status_code
                     reply_headers = {key.lower(): value for key, value in reply.headers.items()}
             except httpx.ConnectTimeout:
@@ -262,15 +274,18 @@ class GitLabClient:
             if status == 429:
                 attempts += 1
                 wait = _retry_after(reply_headers.get("retry-after"))
-                if attempts < MAX_ATTEMPTS and wait is not None and wait <= MAX_RETRY_AFTER:
-                    time.sleep(wait)
+                # Without a Retry-After the limit's window is unknown: one short wait,
+                # not the full number of attempts.
+                pause = DEFAULT_RETRY_WAIT if wait is None and attempts == 1 else wait
+                if attempts < MAX_ATTEMPTS and pause is not None and pause <= MAX_RETRY_AFTER:
+                    time.sleep(pause)
                     continue
                 asked = f" (it asks to wait {wait:g} s)" if wait is not None else ""
                 raise self._error(f"{what}: the server limits requests (429){asked}",
                                   "rate-limit", status)
             if status == 304 or 200 <= status < 300:
                 return Response(status, reply_headers, content)
-            raise self._status_error(what, status, authenticated)
+            raise self._status_error(what, status, authenticated, _reason(content))
 
     def _down(self, what: str, host: str, reason: str, kind: str) -> RemoteError:
         """The error for a host that cannot be connected to, remembered for the run."""
@@ -282,7 +297,8 @@ class GitLabClient:
         parts = urlsplit(url)
         return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
-    def _status_error(self, what: str, status: int, authenticated: bool) -> RemoteError:
+    def _status_error(self, what: str, status: int, authenticated: bool,
+                      reason: str = "") -> RemoteError:
         credentials = self.connection.credentials
         if status in (401, 403):
             if not authenticated or credentials.anonymous:
@@ -294,11 +310,34 @@ class GitLabClient:
         if status == 404:
             hint = (" (or it is private: set CIGEN_GITLAB_TOKEN or GITLAB_TOKEN)"
                     if authenticated and credentials.anonymous else "")
-            return self._error(f"{what}: not found (404){hint}", "not-found", status)
+            return self._error(f"{what}: not found (404){hint}", "not-found", status, reason)
         return self._error(f"{what}: the server answered {status}", "http", status)
 
-    def _error(self, message: str, kind: str, status: int | None = None) -> RemoteError:
-        return RemoteError(self.connection.credentials.scrub(message), kind, status)
+    def _error(self, message: str, kind: str, status: int | None = None,
+               reason: str = "") -> RemoteError:
+        scrub = self.connection.credentials.scrub
+        return RemoteError(scrub(message), kind, status, scrub(reason))
+
+
+def _head(chunks: Iterator[bytes], limit: int) -> bytes:
+    """At most ``limit`` bytes from the start of a body (the rest is never read)."""
+    kept = b""
+    for chunk in chunks:
+        kept += chunk
+        if len(kept) >= limit:
+            return kept[:limit]
+    return kept
+
+
+def _reason(content: bytes) -> str:
+    """The ``message`` of a GitLab JSON error answer (``{"message": "404 File Not
+    Found"}``), or nothing."""
+    try:
+        document = json.loads(content)
+    except (ValueError, RecursionError):
+        return ""
+    message = document.get("message") if isinstance(document, dict) else None
+    return message.strip() if isinstance(message, str) else ""
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -27,6 +27,8 @@ from cigen.remote.versions import SEMVER, needs_tags, resolve_version
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 SERVER_VARIABLES = re.compile(r"^\$(?:\{)?(?:CI_SERVER_FQDN|CI_SERVER_HOST)(?:\})?$")
 TEMPLATE_SUFFIX = ".gitlab-ci.yml"
+FILE_NOT_FOUND = "404 File Not Found"
+"""GitLab's reason when the project and commit were found but the path is not there."""
 
 
 class FetchedFile:
@@ -182,10 +184,20 @@ class GitLabFetcher:
                  shown: str) -> FetchedFile:
         content = self.cache.file(self.server, project, sha, path)
         if content is None:
+            absent = self.cache.absent(self.server, project, sha, path)
+            if absent is not None:
+                return _failed(display, absent, "not-found")
             try:
                 response = self.client.api(self._raw_path(project, path), {"ref": sha})
             except RemoteError as error:
-                return _failed(display, self._why(project, path, error), error.kind)
+                why = self._why(project, path, error)
+                # GitLab names what it did not find: a missing file in a project it let
+                # us read stays missing at this commit. "Project Not Found" may only
+                # mean the token cannot see it, which a new token changes.
+                if error.status == 404 and error.reason == FILE_NOT_FOUND \
+                        and COMMIT_SHA.match(sha):
+                    self.cache.store_absent(self.server, project, sha, path, why)
+                return _failed(display, why, error.kind)
             content = response.content
             self.cache.store_file(self.server, project, sha, path, content)
         return self._found(display, content, project, shown, sha, path)

@@ -75,6 +75,18 @@ class _Units:
         self.ends.append(end)
         self.trimmable.append(trimmable)
 
+    def add_run(self, text: str, start: int, stop: int, trimmable: bool = True) -> None:
+        """Characters ``text[start:stop]``, each written as itself (the common case,
+        in bulk: a script is thousands of them)."""
+        run = text[start:stop]
+        self.chars.extend(run)
+        self.starts.extend(range(start, stop))
+        self.ends.extend(range(start + 1, stop + 1))
+        if trimmable:
+            self.trimmable.extend(char in " \t" for char in run)
+        else:
+            self.trimmable.extend([False] * len(run))
+
     def trim(self) -> None:
         while self.trimmable and self.trimmable[-1]:
             for column in (self.chars, self.starts, self.ends, self.trimmable):
@@ -93,6 +105,10 @@ def _line_break(text: str, index: int) -> int:
 
 
 _BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
+# Where a run of characters written as themselves ends, by scalar style.
+_SPECIAL = {"": _LINE_BREAK, "'": re.compile("['\r\n\x85\u2028\u2029]"),
+            '"': re.compile('["\\\\\r\n\x85\u2028\u2029]')}
 
 
 def _break_value(text: str, index: int) -> str:
@@ -173,8 +189,10 @@ def _flow_scalar(text: str, body: int, end: int, style: str) -> ScalarMap | None
             else:
                 return None
         else:
-            units.add(char, index, index + 1, trimmable=char in " \t")
-            index += 1
+            found = _SPECIAL[style].search(text, index + 1, end)
+            stop = found.start() if found is not None else end
+            units.add_run(text, index, stop)
+            index = stop
     if not closed:
         return None
     if not style:
@@ -238,9 +256,10 @@ def _block_scalar(text: str, body: int, end: int, known_indent: int = 0) -> Scal
             units.add(_break_value(text, start), start, stop)
         trailing_breaks.clear()
         leading_blank = trailing_blank
-        while index < end and not _line_break(text, index):
-            units.add(text[index], index, index + 1)
-            index += 1
+        found = _LINE_BREAK.search(text, index, end)
+        stop = found.start() if found is not None else end
+        units.add_run(text, index, stop, trimmable=False)
+        index = stop
         if index >= end:
             break
         width = _line_break(text, index)

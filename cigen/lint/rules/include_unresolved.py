@@ -38,4 +38,5 @@ from cigen.lint.findings import Severity
 CODE = "CG004"
 NAME = "include-unresolved"
 SEVERITY = Severity.INFO
-SUMMARY = "A project/remote/template/component include was not checked (offline)"
+SUMMARY = ("A project/remote/template/component include was not read (offline, or with "
+           "--remote it could not be fetched)")
