@@ -287,6 +287,24 @@ class IncludeResolver:
                 return True
         return False
 
+    def _admit(self, key: str, display: str, chain: tuple[str, ...], span: Span) -> bool:
+        """Whether the file ``key`` may be included here: not in a cycle, and within
+        GitLab's limit on includes (each counts, every time it is included)."""
+        if key in chain:
+            names = [self._names.get(item, item) for item in chain[chain.index(key):]]
+            self.result.problems.append(Problem(
+                "include-error", f"include cycle: {' -> '.join((*names, display))}", span))
+            return False
+        self.count += 1
+        if self.count > MAX_INCLUDES:
+            if self.count == MAX_INCLUDES + 1:
+                self.result.problems.append(Problem(
+                    "include-error",
+                    f"more than {MAX_INCLUDES} includes; GitLab stops at {MAX_INCLUDES}", span))
+            self.result.unresolved = True
+            return False
+        return True
+
     def _unresolved(self, kind: str, target: Any, span: Span) -> None:
         self.result.unresolved = True
         self.result.problems.append(Problem(
@@ -375,18 +393,7 @@ class IncludeResolver:
                 f"{kind} include `{target}` could not be read: {fetched.problem}; jobs and "
                 "templates it defines are unknown to cigen", span))
             return None
-        if display in chain:
-            names = [self._names.get(item, item) for item in chain[chain.index(display):]]
-            self.result.problems.append(Problem(
-                "include-error", f"include cycle: {' -> '.join((*names, display))}", span))
-            return None
-        self.count += 1
-        if self.count > MAX_INCLUDES:
-            if self.count == MAX_INCLUDES + 1:
-                self.result.problems.append(Problem(
-                    "include-error",
-                    f"more than {MAX_INCLUDES} includes; GitLab stops at {MAX_INCLUDES}", span))
-            self.result.unresolved = True
+        if not self._admit(display, display, chain, span):
             return None
         if display in self._loaded and inputs is None:
             return self._configs.get(display)
@@ -523,19 +530,7 @@ class IncludeResolver:
                 span))
             return None
         display = self.display(real)
-        if real in chain:
-            names = [self._names.get(item, item) for item in chain[chain.index(real):]]
-            cycle = " -> ".join((*names, display))
-            self.result.problems.append(Problem(
-                "include-error", f"include cycle: {cycle}", span))
-            return None
-        self.count += 1
-        if self.count > MAX_INCLUDES:
-            if self.count == MAX_INCLUDES + 1:
-                self.result.problems.append(Problem(
-                    "include-error",
-                    f"more than {MAX_INCLUDES} includes; GitLab stops at {MAX_INCLUDES}", span))
-            self.result.unresolved = True
+        if not self._admit(real, display, chain, span):
             return None
         if real in self._loaded and inputs is None:
             # Included again: GitLab merges it again, at this later place, so what it
