@@ -333,12 +333,14 @@ def in_flow_collection(text: str, start: int, end: int) -> bool:
     fragment = text[top:len(text) if line_end == -1 else line_end]
     line = text.count("\n", top, start)
     column = start - (text.rfind("\n", 0, start) + 1)
-    from ruamel.yaml import YAML
-    from ruamel.yaml import events as ev
+    import yaml
+    from yaml import events as ev
 
+    # libyaml's own reading (the loader cigen reads pipelines with), already imported.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     depth: list[bool] = []
     try:
-        for event in YAML(typ="safe").parse(fragment):
+        for event in yaml.parse(fragment, Loader=loader):
             mark = event.start_mark
             if isinstance(event, ev.ScalarEvent) and (mark.line, mark.column) == (line, column):
                 return any(depth)
