@@ -50,7 +50,8 @@ def test_without_options_or_terminal_uses_the_defaults(repo: Path, cigen: Cigen)
     pipeline = load_yaml((repo / ".gitlab-ci.yml").read_text(encoding="utf-8"))
     assert pipeline["build"]["image"]["name"].startswith("moby/buildkit:")
     assert pipeline["variables"]["IMAGE"] == "$CI_REGISTRY_IMAGE"
-    assert set(pipeline) == {"stages", "variables", "build", "release-latest"}
+    assert set(pipeline) == {"workflow", "stages", "variables", ".release", "build",
+                             "release-branch", "release-latest", "release-tag"}
 
 
 def test_refuses_to_overwrite_without_force(repo: Path, cigen: Cigen) -> None:
@@ -107,7 +108,7 @@ def test_output_to_a_missing_directory_is_a_usage_error(repo: Path, cigen: Cigen
     ("shell", 'executor = "shell"'),
     ("dind", 'volumes = ["/certs/client", "/cache"]'),
     ("socket", '"/var/run/docker.sock:/var/run/docker.sock"'),
-    ("buildkit", 'security_opt = ["seccomp:unconfined", "apparmor:unconfined"]'),
+    ("buildkit", 'security_opt = ["seccomp=unconfined", "apparmor=unconfined"]'),
 ])
 def test_runner_config_is_written_and_lints_clean(repo: Path, cigen: Cigen, strategy: str,
                                                   expected: str) -> None:
@@ -179,7 +180,8 @@ def test_hostile_test_commands_stay_one_script_line(repo: Path, cigen: Cigen,
                        cwd=repo)
         assert result.exit_code == 0, result.stderr
         pipeline = load_yaml(result.stdout)
-        assert set(pipeline) == {"stages", "variables", "build", "test", "release-latest"} | (
+        assert set(pipeline) == {"workflow", "stages", "variables", ".release", "build", "test",
+                                 "release-branch", "release-latest", "release-tag"} | (
             {".docker-host"} if strategy == "shell" else set())
         test = pipeline["test"]
         if strategy == "shell":
@@ -365,7 +367,7 @@ def test_asks_on_a_terminal(repo: Path) -> None:
     assert pipeline["variables"]["PLATFORMS"] == "linux/amd64,linux/arm64"
     assert pipeline["test"]["script"] == ["make test"]
     assert "release-latest" not in pipeline
-    assert "--sbom=true" in pipeline["build"]["script"][-1]
+    assert "--sbom=true" in pipeline["build"]["script"][-2]
 
 
 def test_questions_show_their_choices_and_ask_again(repo: Path) -> None:

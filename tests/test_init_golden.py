@@ -22,13 +22,15 @@ UPDATE = os.environ.get("CIGEN_UPDATE_GOLDEN") == "1"
 REPRESENTATIVE = {
     "shell": ["--test-command", "make test"],
     "dind": ["--test-command", "make test", "--platform", "linux/amd64", "--platform",
-             "linux/arm64", "--sbom", "--provenance"],
+             "linux/arm64", "--sbom", "--provenance", "--sign"],
     "socket": ["--test-command", "make test"],
     "depot": ["--test-command", "make test", "--platform", "linux/amd64", "--platform",
               "linux/arm64", "--sbom", "--provenance"],
     "buildkit": ["--test-command", "make test", "--dockerfile", "docker/Dockerfile",
-                 "--platform", "linux/amd64", "--platform", "linux/arm64", "--provenance"],
-    "buildah": ["--test-command", "make test", "--image", "registry.example.com/team/app"],
+                 "--platform", "linux/amd64", "--platform", "linux/arm64", "--provenance",
+                 "--scan", "--build-arg", "PYTHON_VERSION=3.13"],
+    "buildah": ["--test-command", "make test", "--image", "registry.example.com/team/app",
+                "--target", "runtime", "--build-arg", "APP_VERSION", "--no-release-latest"],
 }
 
 

@@ -288,7 +288,7 @@ def test_gitlab_ci_local_reads_the_kubernetes_pipeline(tmp_path: Path, cigen: Ci
     options = ["--executor", "kubernetes", "--test-command", "make test"]
     repository = _repository(tmp_path / "app", cigen, strategy, options)
     preview: Any = load_yaml(_run(gitlab_ci_local, repository, "--preview"))
-    assert {name for name in preview if name not in ("stages", "variables")
+    assert {name for name in preview if name not in ("workflow", "stages", "variables")
             and not name.startswith(".")} == _expected(options)
     if strategy == "dind":
         assert preview["build"]["services"][0]["variables"] == {"HEALTHCHECK_TCP_PORT": "2376"}

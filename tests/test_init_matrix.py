@@ -25,8 +25,8 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from cigen.init.generate import quote, render_pipeline, render_runner_config
+from cigen.init.pins import pinned
 from cigen.init.spec import IMAGE_REPOSITORY, BuildSpec, Strategy
-from cigen.lint import versions
 from tests.conftest import Result
 
 Cigen = Callable[..., Result]
@@ -93,8 +93,12 @@ def test_gitlab_schema_catches_a_broken_pipeline() -> None:
     assert list(gitlab_schema().iter_errors(broken))
 
 
+TOP_LEVEL = {"workflow", "stages", "variables"}
+
+
 def _expected_jobs(spec: BuildSpec) -> set[str]:
-    return ({"build"} | ({"test"} if spec.test_command else set())
+    return ({"build", ".release", "release-branch", "release-tag"}
+            | ({"test"} if spec.test_command else set())
             | ({"release-latest"} if spec.release_latest else set())
             | ({".docker-host"} if spec.strategy is Strategy.shell else set()))
 
@@ -105,16 +109,18 @@ def test_every_pipeline_parses_and_validates_against_gitlab_schema() -> None:
         errors = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
                   for error in validator.iter_errors(document)]
         assert not errors, (spec, errors[:3])
-        assert set(document) - {"stages", "variables"} == _expected_jobs(spec), spec
+        assert set(document) - TOP_LEVEL == _expected_jobs(spec), spec
         stages = document["stages"]
         assert all(document[job].get("stage", "build") in stages for job in _expected_jobs(spec)
                    if not job.startswith("."))
         build = document["build"]
         script = " ".join(build["script"])
-        assert "$CI_COMMIT_SHORT_SHA" in script and "$CI_COMMIT_REF_SLUG" in script
+        # The build pushes a tag of its pipeline's own and hands its digest on.
+        assert "$IMAGE:pipeline-$CI_PIPELINE_ID" in script and "IMAGE_DIGEST=" in script
+        assert build["artifacts"]["reports"]["dotenv"] == "build.env"
         for name in _expected_jobs(spec) - {"release-latest"}:
             assert ":latest" not in json.dumps(document[name]), (spec, name)
-        assert build["rules"][0]["exists"] == [spec.dockerfile]
+        assert build["rules"][-1]["exists"] == [spec.dockerfile]
         if spec.release_latest:
             rules = document["release-latest"]["rules"]
             assert rules[0]["if"] == "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
@@ -122,20 +128,19 @@ def test_every_pipeline_parses_and_validates_against_gitlab_schema() -> None:
 
 
 def test_images_come_from_the_versions_module() -> None:
-    pinned = {value for name, value in vars(versions).items()
-              if name.endswith("_IMAGE") and isinstance(value, str)}
+    images = {value for name, value in pinned({}).items() if name.endswith("_IMAGE")}
     for spec, _, document in rendered():
         for name, job in document.items():
-            if name in ("stages", "variables") or "image" not in job:
+            if name in TOP_LEVEL or "image" not in job:
                 continue
             image = job["image"]
             reference = image["name"] if isinstance(image, dict) else image
             if name == "test":
-                assert reference == f"{spec.image}:$CI_COMMIT_SHORT_SHA"
+                assert reference == f"{spec.image}@$IMAGE_DIGEST"
             else:
-                assert reference in pinned, (spec.strategy, name, reference)
+                assert reference in images, (spec.strategy, name, reference)
             for service in job.get("services", []):
-                assert service in pinned
+                assert service in images
 
 
 def test_every_pipeline_and_runner_config_lints_clean(tmp_path: Path, cigen: Cigen) -> None:
@@ -205,7 +210,7 @@ def test_no_value_changes_the_pipeline_shape(command: str, image: str,
     with contextlib.suppress(ValidationError):
         spec = BuildSpec(strategy=strategy, test_command=command, image=image)
     document = load_yaml(render_pipeline(spec))
-    assert set(document) - {"stages", "variables"} == _expected_jobs(spec)
+    assert set(document) - TOP_LEVEL == _expected_jobs(spec)
     if strategy is Strategy.shell:
         assert document["test"]["variables"]["TEST_COMMAND"]["value"] == spec.test_command
     else:

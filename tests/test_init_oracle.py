@@ -73,7 +73,8 @@ def _jobs(listed: str) -> dict[str, str]:
 
 
 def _expected(options: list[str]) -> set[str]:
-    return ({"build"} | ({"test"} if "--test-command" in options else set())
+    return ({"build", "release-branch", "release-tag"}
+            | ({"test"} if "--test-command" in options else set())
             | (set() if "--no-release-latest" in options else {"release-latest"}))
 
 
@@ -85,12 +86,12 @@ def test_gitlab_ci_local_expands_the_pipeline(tmp_path: Path, cigen: Cigen,
     repository = _repository(tmp_path / "app", cigen, strategy, options)
     preview: Any = YAML(typ="safe").load(_run(gitlab_ci_local, repository, "--preview"))
     expected = _expected(options)
-    assert {name for name in preview if name not in ("stages", "variables")
+    assert {name for name in preview if name not in ("workflow", "stages", "variables")
             and not name.startswith(".")} == expected
     assert preview["build"]["stage"] == "build"
-    # On the default branch every job runs, the release too.
-    assert _jobs(_run(gitlab_ci_local, repository, "--list-json")) == dict.fromkeys(
-        expected, "on_success")
+    # On the default branch every job runs but the release of a Git tag.
+    assert _jobs(_run(gitlab_ci_local, repository, "--list-json")) == {
+        **dict.fromkeys(expected, "on_success"), "release-tag": "never"}
 
 
 def test_release_waits_for_the_default_branch(tmp_path: Path, cigen: Cigen,
@@ -99,7 +100,8 @@ def test_release_waits_for_the_default_branch(tmp_path: Path, cigen: Cigen,
                              ["--test-command", "make test"])
     _git(repository, "checkout", "-q", "-b", "feature/login")
     assert _jobs(_run(gitlab_ci_local, repository, "--list-json")) == {
-        "build": "on_success", "test": "on_success", "release-latest": "never"}
+        "build": "on_success", "test": "on_success", "release-branch": "on_success",
+        "release-latest": "never", "release-tag": "never"}
 
 
 def test_jobs_wait_for_a_dockerfile(tmp_path: Path, cigen: Cigen,
@@ -108,4 +110,5 @@ def test_jobs_wait_for_a_dockerfile(tmp_path: Path, cigen: Cigen,
     _git(repository, "rm", "-q", "Dockerfile")
     _git(repository, "commit", "-q", "-m", "no Dockerfile")
     assert _jobs(_run(gitlab_ci_local, repository, "--list-json")) == {
-        "build": "never", "release-latest": "never"}
+        "build": "never", "release-branch": "never", "release-latest": "never",
+        "release-tag": "never"}

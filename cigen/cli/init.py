@@ -56,6 +56,35 @@ def init(
         "--release-latest/--no-release-latest",
         help="Move :latest to the tested image on the default branch (default: on).",
         show_default=False)] = None,
+    build_arg: Annotated[list[str] | None, typer.Option(
+        "--build-arg", metavar="NAME[=VALUE]",
+        help="Pass a build argument: its value as written, or without one the value of the "
+             "CI/CD variable NAME; repeat for several.", show_default=False)] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", metavar="STAGE", help="Build this Dockerfile stage (default: the last one).",
+        show_default=False)] = None,
+    labels: Annotated[bool | None, typer.Option(
+        "--labels/--no-labels",
+        help="Label the image with its source, revision and creation time (default: on).",
+        show_default=False)] = None,
+    pin: Annotated[list[str] | None, typer.Option(
+        "--pin", metavar="TOOL=VERSION",
+        help="Pin a tool to another version than cigen's default; repeat for several "
+             "(docker, buildkit, buildah, skopeo, depot, alpine).", show_default=False)
+    ] = None,
+    dependency_proxy: Annotated[bool | None, typer.Option(
+        "--dependency-proxy/--no-dependency-proxy",
+        help="Pull Docker Hub images through the group's dependency proxy: the jobs' "
+             "images, and base images the Dockerfile names ${DEPENDENCY_PROXY}/...",
+        show_default=False)] = None,
+    scan: Annotated[bool | None, typer.Option(
+        "--scan/--no-scan",
+        help="Scan the pushed digest with GitLab's Container-Scanning template.",
+        show_default=False)] = None,
+    sign: Annotated[bool | None, typer.Option(
+        "--sign/--no-sign",
+        help="Sign the image's digest with cosign, keyless (GitLab.com's OIDC tokens).",
+        show_default=False)] = None,
     sbom: Annotated[bool | None, typer.Option(
         "--sbom/--no-sbom", help="Attach an SBOM attestation (dind, buildkit, depot).",
         show_default=False)] = None,
@@ -84,8 +113,10 @@ def init(
 
     given = {"strategy": strategy, "executor": executor, "image": image, "dockerfile": dockerfile,
              "context": context, "platforms": platform, "cache": cache,
-             "test_command": test_command, "release_latest": release_latest, "sbom": sbom,
-             "provenance": provenance}
+             "test_command": test_command, "release_latest": release_latest, "labels": labels,
+             "versions": pin, "build_args": build_arg, "target": target,
+             "dependency_proxy": dependency_proxy, "scan": scan,
+             "sign": sign, "sbom": sbom, "provenance": provenance}
     request = InitRequest(
         options={name: value for name, value in given.items() if value is not None},
         output=output, runner_config=runner_config, force=force,

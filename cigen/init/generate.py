@@ -21,8 +21,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from cigen.init.pins import pinned, through_dependency_proxy
 from cigen.init.spec import BuildSpec
-from cigen.lint import versions
 
 PIPELINE = "pipeline"
 RUNNER = "runner"
@@ -88,13 +88,16 @@ def _environment(toml: bool) -> Environment:
 
 
 def _context(spec: BuildSpec, helm: bool = False) -> dict[str, Any]:
-    pinned = {name: getattr(versions, name) for name in dir(versions) if name.isupper()}
-    return {"spec": spec, "versions": pinned, "helm": helm}
+    return {"spec": spec, "versions": pinned(spec.versions), "helm": helm}
 
 
 def render_pipeline(spec: BuildSpec) -> str:
     template = _environment(toml=False).get_template(f"{spec.strategy.value}.yml.j2")
-    return _tidy(template.render(_context(spec)))
+    context = _context(spec)
+    if spec.dependency_proxy:
+        # Job images only: the runner's own settings cannot expand CI/CD variables.
+        context["versions"] = through_dependency_proxy(context["versions"])
+    return _tidy(template.render(context))
 
 
 def render_runner_config(spec: BuildSpec, helm: bool = False) -> str:

@@ -197,14 +197,28 @@ def _notes(spec: BuildSpec, request: InitRequest, directory: Path) -> list[str]:
         dockerfile_exists = False
     if not dockerfile_exists:
         notes.append(f"{spec.dockerfile} does not exist yet: the jobs are skipped until it does")
+    elif spec.dependency_proxy and not _names_dependency_proxy(directory / spec.dockerfile):
+        notes.append(f"{spec.dockerfile} does not use the dependency proxy yet: declare "
+                     "ARG DEPENDENCY_PROXY=docker.io and name base images "
+                     "${DEPENDENCY_PROXY}/alpine:3.22 and the like")
     tag = RUNNER_TAGS.get(spec.strategy)
     if tag and request.runner_config is None:
         what = ("--runner-config values.yaml writes its Helm chart values" if spec.kubernetes
                 else "--runner-config PATH writes its settings")
         notes.append(f"the build job needs a runner tagged {tag}; {what}")
+    if spec.sign:
+        notes.append("--sign: keyless signing uses Sigstore's public instance, which accepts "
+                     "GitLab.com's ID tokens only")
     if spec.strategy is Strategy.depot:
         notes.append("set DEPOT_TOKEN (masked) and DEPOT_PROJECT_ID as CI/CD variables")
     if not spec.gitlab_registry:
         notes.append(f"set REGISTRY_USER and REGISTRY_PASSWORD (masked) as CI/CD variables "
                      f"for {spec.registry}")
     return notes
+
+
+def _names_dependency_proxy(dockerfile: Path) -> bool:
+    try:
+        return "DEPENDENCY_PROXY" in dockerfile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # nothing to say about a file that cannot be read

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cigen.init.pins import DEFAULT_VERSIONS, VERSION
+
 
 class Strategy(StrEnum):
     shell = "shell"
@@ -75,6 +77,17 @@ PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 # that a shell or YAML treats specially.
 PATH_CHARACTERS = re.compile(r"[A-Za-z0-9._@+/-]+")
 
+
+# A build argument's name, which the pipeline also uses as a CI/CD variable's name.
+BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Names a build argument with a value of its own cannot take: GitLab's predefined
+# variables, and the variables the generated jobs and their tools read.
+RESERVED_VARIABLES = re.compile(
+    r"(?:CI|GITLAB|DOCKER|BUILDKIT|BUILDKITD|BUILDAH|DEPOT|REGISTRY|STORAGE|SIGSTORE|CS)_\w*"
+    r"|IMAGE|IMAGE_DIGEST|REGISTRY|DOCKERFILE|DOCKERFILE_DIR|DOCKERFILE_NAME|BUILD_CONTEXT"
+    r"|PLATFORMS|TEST_COMMAND|GIT_STRATEGY|HOME|PATH|PWD")
+# A Dockerfile stage name (`FROM ... AS name`).
+STAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 # Longest file name and path Linux accepts (NAME_MAX, and PATH_MAX less its NUL): a
 # longer Dockerfile path or context can never exist on a runner.
@@ -136,7 +149,8 @@ class BuildSpec(BaseModel):
                     "(not with strategy shell or socket).")] = Executor.docker
     image: Annotated[str, Field(
         description="Repository the image is pushed to, without a tag (cigen adds "
-                    "$CI_COMMIT_SHORT_SHA, $CI_COMMIT_REF_SLUG and latest).",
+                    "pipeline-$CI_PIPELINE_ID, $CI_COMMIT_SHA, branch-$CI_COMMIT_REF_SLUG, "
+                    "$CI_COMMIT_TAG and latest).",
         examples=["$CI_REGISTRY_IMAGE", "registry.example.com/group/app"],
     )] = "$CI_REGISTRY_IMAGE"
     dockerfile: Annotated[str, Field(
@@ -155,10 +169,39 @@ class BuildSpec(BaseModel):
                     "test job.")] = None
     release_latest: Annotated[bool, Field(
         description="Move :latest to the tested image on the default branch.")] = True
+    labels: Annotated[bool, Field(
+        description="Label the image with its source, revision and creation time "
+                    "(org.opencontainers.image.*).")] = True
+    build_args: Annotated[tuple[str, ...], Field(
+        description="Build arguments as NAME=VALUE (the value is written into the "
+                    "pipeline, unexpanded) or NAME (the value of the CI/CD variable NAME).",
+        examples=[["PYTHON_VERSION=3.13", "APP_VERSION"]])] = ()
+    target: Annotated[str | None, Field(
+        description="The Dockerfile stage to build (FROM ... AS name); none: the last "
+                    "one.")] = None
+    sign: Annotated[bool, Field(
+        description="Sign the image's digest with cosign, keyless, with the job's GitLab "
+                    "OIDC token (GitLab.com), before any tag is published.")] = False
+    dependency_proxy: Annotated[bool, Field(
+        description="Pull Docker Hub images through the group's GitLab dependency proxy: "
+                    "the jobs' images, and base images of a Dockerfile that names them "
+                    "${DEPENDENCY_PROXY}/...")] = False
+    scan: Annotated[bool, Field(
+        description="Scan the pushed digest with GitLab's Container-Scanning template.")
+    ] = False
     sbom: Annotated[bool, Field(
         description="Attach an SBOM attestation (dind, buildkit, depot).")] = False
     provenance: Annotated[bool, Field(
         description="Attach a provenance attestation (dind, buildkit, depot).")] = False
+    versions: Annotated[dict[str, str], Field(
+        description="Versions to pin instead of cigen's defaults, by tool: "
+                    + ", ".join(f"{tool} ({version})" for tool, version
+                                in DEFAULT_VERSIONS.items()) + ".",
+        examples=[{"docker": "29.1", "buildkit": "v0.26.2"}],
+        json_schema_extra={"propertyNames": {"enum": list(DEFAULT_VERSIONS)},
+                           "additionalProperties": {"type": "string",
+                                                    "pattern": f"^{VERSION.pattern}$"}},
+    )] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -233,6 +276,67 @@ class BuildSpec(BaseModel):
                 seen.append(item)
         return tuple(seen)
 
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _version_table(cls, value: Any) -> Any:
+        # The command line gives TOOL=VERSION strings; a settings file gives a table.
+        if isinstance(value, list | tuple):
+            table: dict[str, Any] = {}
+            for item in value:
+                tool, equals, version = str(item).partition("=")
+                if not equals:
+                    raise ValueError(f"{shown(str(item))} is not TOOL=VERSION, such as "
+                                     "docker=29.1")
+                table[tool.strip()] = version.strip()
+            value = table
+        if not isinstance(value, dict):
+            raise ValueError("expected a table of tool = version")
+        for tool, version in value.items():
+            if tool not in DEFAULT_VERSIONS:
+                raise ValueError(f"{shown(str(tool))} is not a tool cigen pins; one of "
+                                 f"{', '.join(DEFAULT_VERSIONS)}")
+            if not isinstance(version, str) or not VERSION.fullmatch(version):
+                text = shown(version) if isinstance(version, str) else repr(version)
+                raise ValueError(f"{tool}: {text} is not a version that can be an image "
+                                 "tag (letters, digits, . _ -)")
+        return value
+
+    @field_validator("build_args", mode="before")
+    @classmethod
+    def _build_arg_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError('expected a list of build arguments such as ["NAME=value"]')
+        names: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"{item!r} is not NAME=VALUE or NAME")
+            name, equals, argument = item.partition("=")
+            if not BUILD_ARG_NAME.fullmatch(name):
+                raise ValueError(f"{shown(item)} is not NAME=VALUE or NAME (a name is letters, "
+                                 "digits and _)")
+            if equals and RESERVED_VARIABLES.fullmatch(name):
+                raise ValueError(f"{shown(name)} is a variable GitLab or the pipeline sets; "
+                                 f"rename the build argument, or give {name} alone to pass "
+                                 "that variable's value")
+            if equals and (any(unicodedata.category(character)[0] == "C"
+                               for character in argument) or "\u2028" in argument
+                           or "\u2029" in argument):
+                raise ValueError(f"{shown(item)} must be one line without control characters")
+            if name in names:
+                raise ValueError(f"{shown(name)} is given twice")
+            names.append(name)
+        return tuple(value)
+
+    @field_validator("target")
+    @classmethod
+    def _stage_name(cls, value: str | None) -> str | None:
+        if value is not None and not STAGE_NAME.fullmatch(value):
+            raise ValueError(f"{shown(value)} is not a Dockerfile stage name (letters, digits "
+                             "and . _ -)")
+        return value
+
     @field_validator("test_command")
     @classmethod
     def _one_line_command(cls, value: str | None) -> str | None:
@@ -257,6 +361,10 @@ class BuildSpec(BaseModel):
                 "combination", "strategy {strategy} builds on the host's daemon, which makes "
                 "single-platform images; choose one platform, or dind, buildkit, buildah or "
                 "depot", {"field": "platforms", "strategy": strategy.value})
+        if self.dependency_proxy and "DEPENDENCY_PROXY" in self.build_arg_names:
+            raise PydanticCustomError(
+                "combination", "DEPENDENCY_PROXY is the build argument that "
+                "--dependency-proxy passes; rename this one", {"field": "build_args"})
         for field, wanted in (("sbom", self.sbom), ("provenance", self.provenance)):
             if wanted and strategy not in WITH_ATTESTATIONS:
                 raise PydanticCustomError(
@@ -293,6 +401,23 @@ class BuildSpec(BaseModel):
             ("$CI_REGISTRY_IMAGE/", "${CI_REGISTRY_IMAGE}", "$CI_REGISTRY/", "${CI_REGISTRY}/"))
 
     @property
+    def build_arg_names(self) -> list[str]:
+        return [item.partition("=")[0] for item in self.build_args]
+
+    @property
+    def build_arg_values(self) -> dict[str, str]:
+        """The build arguments given a value here, which the pipeline holds as variables."""
+        return {name: value for name, equals, value
+                in (item.partition("=") for item in self.build_args) if equals}
+
+    @property
+    def cache_repository(self) -> str:
+        """Where Buildah keeps its layer cache: a repository of its own, named so that
+        the registry takes it. GitLab's registry holds a project's images under its
+        path; Docker Hub and others take a sibling, with no third path level."""
+        return "$IMAGE/cache" if self.gitlab_registry else "$IMAGE-cache"
+
+    @property
     def registry(self) -> str:
         """The registry host to log in to."""
         if self.gitlab_registry:
@@ -306,7 +431,8 @@ class BuildSpec(BaseModel):
 
 def option_name(field: str) -> str:
     """The command-line option that sets ``field``."""
-    return "--platform" if field == "platforms" else "--" + field.replace("_", "-")
+    special = {"platforms": "--platform", "versions": "--pin", "build_args": "--build-arg"}
+    return special.get(field, "--" + field.replace("_", "-"))
 
 
 def config_key(field: str) -> str:
