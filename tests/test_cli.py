@@ -88,6 +88,14 @@ def test_absolute_paths_stay_absolute(write: Write, cigen: Cigen) -> None:
     assert {finding["path"] for finding in result.findings()} == {str(path)}
 
 
+def test_output_format_is_the_same_option_as_format(write: Write, cigen: Cigen) -> None:
+    # `--output-format` is what ruff users type.
+    path = write(".gitlab-ci.yml", BAD)
+    spelled = cigen("lint", "--output-format", "json", str(path))
+    assert spelled.exit_code == 1
+    assert spelled.findings() == cigen("lint", "--format", "json", str(path)).findings()
+
+
 def test_fail_on_threshold(write: Write, cigen: Cigen) -> None:
     path = write(".gitlab-ci.yml", """\
 include:

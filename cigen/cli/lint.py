@@ -16,8 +16,9 @@ def lint(
         help="Files or directories to check; '-' reads standard input. "
              "Default: .gitlab-ci.yml in the current directory.")] = None,
     output_format: Annotated[OutputFormat | None, typer.Option(
-        "--format", help="Output format [default: full on a terminal, concise otherwise; "
-                         "text is concise].")] = None,
+        "--format", "--output-format",
+        help="Output format [default: full on a terminal, concise otherwise; "
+             "text is concise].")] = None,
     colour: Annotated[Colour, typer.Option(
         "--color", help="Colour the terminal formats: auto (a terminal, unless NO_COLOR is "
                         "set or FORCE_COLOR asks for it), always or never.")] = Colour.auto,
