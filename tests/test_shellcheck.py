@@ -173,3 +173,53 @@ def test_answers_are_cached_by_script_and_never_stale(write: Write, tmp_path: Pa
     # Another script is another key: the marked answer is never used for it.
     write(".gitlab-ci.yml", "job:\n  script:\n    - cd $OTHER_DIR\n")
     assert "from the cache" not in messages()
+
+
+def test_lines_broken_by_nel_ls_and_ps_count_as_yaml_counts_them(
+        write: Write, cigen: Cigen, tmp_path: Path) -> None:
+    """libyaml ends a line at NEL (U+0085), LS (U+2028) and PS (U+2029) as at LF:
+    in a block scalar NEL reads as a newline, LS and PS stay in the value (the
+    shell, and ShellCheck, see one line). Positions are the file's YAML lines."""
+    text = ("# a comment\u2028# another\n"        # 1, 2
+            "nel:\n  script:\n    - |\n"          # 3-5
+            "      echo ok\x85      cd $A\n"      # 6, 7: two script lines
+            "ls:\n  script:\n    - |\n"           # 8-10
+            "      echo ok\u2028      cd $B\n"    # 11, 12: one script line
+            "ps:\n  script:\n    - >\n"           # 13-15
+            "      echo ok\u2029      echo $C\n")  # 16, 17
+    (tmp_path / ".gitlab-ci.yml").write_bytes(text.encode("utf-8"))
+    result = cigen("lint", "--format", "json", "--select", "shellcheck", cwd=tmp_path)
+    assert positions(result) == [(7, 7, "SC2164"), (7, 10, "SC2086"),
+                                 (12, 10, "SC2086"), (17, 12, "SC2086")]
+
+
+def test_findings_do_not_depend_on_how_the_scripts_are_shared_out(tmp_path: Path) -> None:
+    """Scripts go to ShellCheck in batches while the files are still being read,
+    over several processes (and, for many files, from several cigen workers):
+    every answer still lands on its own script. Each file here has its own
+    mistake at its own line, among enough script text for several batches."""
+    import json
+    import subprocess
+
+    filler = "\n".join(f'      echo "step {index} of the build, quoted as it should be"'
+                       for index in range(60))
+    expected = []
+    for number in range(24):
+        name = f"p{number:02}.gitlab-ci.yml"
+        (tmp_path / name).write_text(
+            f"job_{number}:\n  script:\n    - |\n{filler}\n      cd $DIR_{number}\n"
+            f"    - echo finished\n", encoding="utf-8")
+        expected += [(name, 64, 7, "SC2164"), (name, 64, 10, "SC2086")]
+
+    def findings(**extra: str) -> list[tuple[str, int, int, str]]:
+        completed = subprocess.run(
+            [sys.executable, "-m", "cigen", "lint", "--isolated", "--format", "json",
+             "--select", "shellcheck", "."], cwd=tmp_path,
+            env={**os.environ, "CIGEN_NO_CACHE": "1", **extra}, capture_output=True,
+            text=True, timeout=120, check=False)
+        assert completed.returncode == 1, completed.stderr
+        return sorted((Path(item["path"]).name, item["line"], item["column"], item["code"])
+                      for item in json.loads(completed.stdout)["findings"])
+
+    assert findings() == expected
+    assert findings(CIGEN_NO_FORK="1") == expected

@@ -3,9 +3,12 @@
 Built on pygls, the maintained Python implementation of the protocol
 (``pip install 'cigen[lsp]'``). Documents are synchronised in full; each
 change is linted after a short pause in typing (:data:`DEBOUNCE_SECONDS`), on
-the unsaved text. The server answers ``textDocument/codeAction`` with every
-fix on offer (unsafe ones marked), ``textDocument/hover`` with the rule's
-documentation, and ``textDocument/definition`` for job and template names.
+the unsaved text, with the files it includes read from the editor's open
+buffers where it has them; a change to an included file lints again, after
+the same pause, every open pipeline that read it. The server answers
+``textDocument/codeAction`` with every fix on offer (unsafe ones marked),
+``textDocument/hover`` with the rule's documentation, and
+``textDocument/definition`` for job and template names.
 What it says comes from :mod:`cigen.server.analysis`.
 """
 
@@ -57,7 +60,7 @@ class CigenServer(LanguageServer):
         """Lint the document's current text and publish its diagnostics."""
         self.pending.pop(uri, None)
         document = self.workspace.get_text_document(uri)
-        analysis = Analysis(uri_to_path(uri), document.source)
+        analysis = Analysis(uri_to_path(uri), document.source, self.unsaved(uri))
         self.analyses[uri] = analysis
         diagnostics = [
             types.Diagnostic(
@@ -74,8 +77,26 @@ class CigenServer(LanguageServer):
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, diagnostics=diagnostics, version=document.version))
 
+    def unsaved(self, uri: str) -> dict[str, str]:
+        """The text of every open document but ``uri``'s, by path."""
+        return {uri_to_path(other): document.source
+                for other, document in self.workspace.text_documents.items()
+                if other != uri and other.startswith("file:")}
+
     def schedule(self, uri: str) -> None:
-        """Lint once typing pauses: a new change restarts the wait."""
+        """Lint once typing pauses (a new change restarts the wait), with every open
+        document that reads this one."""
+        self._wait(uri)
+        self.schedule_readers(uri)
+
+    def schedule_readers(self, uri: str) -> None:
+        """Lint again, after the pause, the open documents whose findings read ``uri``."""
+        path = uri_to_path(uri)
+        for other, analysis in list(self.analyses.items()):
+            if other != uri and analysis.depends_on(path):
+                self._wait(other)
+
+    def _wait(self, uri: str) -> None:
         handle = self.pending.pop(uri, None)
         if handle is not None:
             handle.cancel()
@@ -114,6 +135,8 @@ def build_server() -> CigenServer:
             handle.cancel()
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri,
                                                                             diagnostics=[]))
+        # The pipelines that read its unsaved text read the file on disk from now on.
+        ls.schedule_readers(uri)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix]))
@@ -156,7 +179,8 @@ def build_server() -> CigenServer:
                          ) -> types.Location | None:
         document = ls.workspace.get_text_document(params.text_document.uri)
         found = definition(uri_to_path(params.text_document.uri), document.source,
-                           Position(params.position.line, params.position.character))
+                           Position(params.position.line, params.position.character),
+                           ls.unsaved(params.text_document.uri))
         if found is None:
             return None
         path, place = found

@@ -8,15 +8,19 @@ is the git top level of the directory the file (or link) is in
 (:func:`find_repository_root`). :func:`glob_regex` reads path patterns the way
 GitLab's local includes and cigen's ``exclude`` settings write them. Files cigen
 writes (fixes, reports) are replaced atomically (:func:`write_atomically`).
+An editor's unsaved buffers stand in for the files they edit while
+:func:`reading_unsaved` is in effect.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
 import re
 import stat
+from collections.abc import Iterator
 
 from cigen.source.text import MAX_FILE_BYTES
 
@@ -53,6 +57,25 @@ def _unreadable(path: str, error: OSError) -> UnreadableFile:
     return UnreadableFile(f"cannot read: {error.strerror or error}")
 
 
+_unsaved: dict[str, bytes] = {}
+"""Texts read instead of the files on disk, by real path (see :func:`reading_unsaved`)."""
+
+
+@contextlib.contextmanager
+def reading_unsaved(texts: dict[str, str]) -> Iterator[None]:
+    """While in effect, reading a file of ``texts`` (by path) gives its text there
+    instead of what is on disk: an editor's unsaved buffers, so that a pipeline is
+    linted with the includes the editor holds."""
+    saved = dict(_unsaved)
+    _unsaved.update({os.path.realpath(path): text.encode("utf-8", "surrogatepass")
+                     for path, text in texts.items()})
+    try:
+        yield
+    finally:
+        _unsaved.clear()
+        _unsaved.update(saved)
+
+
 def read_regular_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """At most ``limit + 1`` bytes of the regular file at ``path`` (links followed).
 
@@ -61,6 +84,10 @@ def read_regular_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     again on the open descriptor, opened non-blocking, so a named pipe swapped
     in between cannot block.
     """
+    if _unsaved:
+        unsaved = _unsaved.get(os.path.realpath(path))
+        if unsaved is not None:
+            return unsaved[:limit + 1]
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):

@@ -60,7 +60,7 @@ from cigen.shell.locator import Locator
 from cigen.source.positions import Span
 
 if TYPE_CHECKING:
-    from cigen.lint.shellcheck_tool import Comment
+    from cigen.lint.shellcheck_tool import Checker, Comment
 
 CODE = "CG112"
 NAME = "shellcheck"
@@ -81,7 +81,7 @@ TAB_STOP = 8
 class ScriptUnit:
     """One shell GitLab starts for a job, its text, and where each line came from."""
 
-    __slots__ = ("header", "jobs", "lines", "text")
+    __slots__ = ("header", "index", "jobs", "lines", "text")
 
     text: str
     header: int
@@ -90,30 +90,41 @@ class ScriptUnit:
     """For each of the job's lines: its item's locator, the item's value, and the
     offset in that value where the line starts."""
     jobs: list[str]
+    index: int
+    """Which of the checker's scripts this is."""
 
     def __init__(self, text: str, header: int, lines: list[tuple[Locator, str, int]],
-                 jobs: list[str]) -> None:
+                 jobs: list[str], index: int) -> None:
         self.text = text
         self.header = header
         self.lines = lines
         self.jobs = jobs
+        self.index = index
 
 
 class Gathered:
-    """The scripts of some pipelines, with the options to check them with."""
+    """The scripts of one pipeline, handed to the checker that checks them."""
 
-    __slots__ = ("exclude", "shell", "units")
+    __slots__ = ("checker", "units")
 
-    def __init__(self, units: list[ScriptUnit], shell: str, exclude: tuple[str, ...]) -> None:
+    def __init__(self, units: list[ScriptUnit], checker: Checker) -> None:
         self.units = units
-        self.shell = shell
-        self.exclude = exclude
+        self.checker = checker
+
+
+_open_checkers: dict[tuple[str, tuple[str, ...]], Checker] = {}
+"""The checker of the run under way for each set of options. ShellCheck starts on
+the first scripts while the rest of the files are still being read; the run's
+:func:`check_gathered` collects the answers and closes it."""
 
 
 def gather(context: PipelineContext) -> Iterator[Gathered]:
+    from cigen.lint.shellcheck_tool import Checker
+
     options = context.options.get(NAME, {})
     shell = str(options.get("shell", "bash"))
     exclude = tuple(str(code) for code in options.get("exclude", DEFAULT_EXCLUDE))
+    checker: Checker | None = None
     units: dict[tuple[object, ...], ScriptUnit] = {}
     for facts in context.jobs:
         groups: dict[bool, list[tuple[str, Span]]] = {False: [], True: []}
@@ -137,25 +148,33 @@ def gather(context: PipelineContext) -> Iterator[Gathered]:
                     lines.append((locator, value, offset))
                     offset += len(line) + 1
             text = "\n".join([*header, *(value for value, _ in items)]) + "\n"
-            units[key] = ScriptUnit(text, len(header), lines, [facts.name])
-    if units:
-        yield Gathered(list(units.values()), shell, exclude)
+            if checker is None:
+                checker = _open_checkers.get((shell, exclude))
+                if checker is None:
+                    checker = _open_checkers[(shell, exclude)] = Checker(shell, exclude)
+            units[key] = ScriptUnit(text, len(header), lines, [facts.name],
+                                    checker.submit(text))
+    if checker is not None:
+        yield Gathered(list(units.values()), checker)
 
 
 def check_gathered(gathered: list[Gathered]) -> Iterator[Hit]:
-    # Loaded only when the rule runs: it is off by default.
-    from cigen.lint.shellcheck_tool import ShellCheckError, check_scripts
+    from cigen.lint.shellcheck_tool import ShellCheckError
 
-    by_options: dict[tuple[str, tuple[str, ...]], list[ScriptUnit]] = {}
-    for item in gathered:
-        by_options.setdefault((item.shell, item.exclude), []).extend(item.units)
-    for (shell, exclude), units in by_options.items():
+    checkers = {id(item.checker): item.checker for item in gathered}
+    for key, checker in list(_open_checkers.items()):
+        if id(checker) in checkers:
+            del _open_checkers[key]
+    answers = {}
+    for number, checker in checkers.items():
         try:
-            results = check_scripts([unit.text for unit in units], shell, exclude)
+            answers[number] = checker.results()
         except ShellCheckError as error:
             raise RuleCannotRun(str(error)) from None
-        for unit, comments in zip(units, results, strict=True):
-            for comment in comments:
+    for item in gathered:
+        results = answers[id(item.checker)]
+        for unit in item.units:
+            for comment in results[unit.index]:
                 span = _span(unit, comment)
                 if span is not None:
                     yield Hit(span, comment.message, unit.jobs,
