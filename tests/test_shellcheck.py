@@ -223,3 +223,26 @@ def test_findings_do_not_depend_on_how_the_scripts_are_shared_out(tmp_path: Path
 
     assert findings() == expected
     assert findings(CIGEN_NO_FORK="1") == expected
+
+
+def test_inputs_nothing_gives_a_value_are_read_as_variables(write: Write, cigen: Cigen) -> None:
+    # GitLab puts an input's text into the script before a shell reads it: an input
+    # cigen cannot know (no default, no value here) is not shell syntax to report.
+    path = write("templates/deploy.yml", """\
+spec:
+  inputs:
+    target:
+---
+deploy:
+  image: alpine:3.20
+  script:
+    - cp build/app "$[[ inputs.target ]]"
+    - cp build/app $[[ inputs.target ]]/bin
+""")
+    result = cigen("lint", "--format", "json", "--select", "shellcheck",
+                   "templates/deploy.yml", cwd=path.parent.parent)
+    assert "Traceback" not in result.stderr
+    found = [(finding["line"], finding["column"], finding["code"])
+             for finding in result.findings()]
+    # The unquoted one may split: ShellCheck says so at the interpolation itself.
+    assert found == [(9, 20, "SC2086")]

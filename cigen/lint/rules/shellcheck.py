@@ -51,6 +51,7 @@ what a command receives.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,8 @@ DEFAULT_EXCLUDE = ("SC2154",)
 """"referenced but not assigned": in GitLab a variable no file defines may be a
 project or group CI/CD variable, which cigen cannot see."""
 TAB_STOP = 8
+# A component input GitLab interpolates into the script before any shell reads it.
+INTERPOLATION = re.compile(r"\$\[\[[^\]]*\]\]")
 """ShellCheck counts a tab as reaching the next multiple of eight columns."""
 
 
@@ -147,7 +150,8 @@ def gather(context: PipelineContext) -> Iterator[Gathered]:
                 for line in value.split("\n"):
                     lines.append((locator, value, offset))
                     offset += len(line) + 1
-            text = "\n".join([*header, *(value for value, _ in items)]) + "\n"
+            text = "\n".join([*header, *(_without_interpolations(value)
+                                          for value, _ in items)]) + "\n"
             if checker is None:
                 checker = _open_checkers.get((shell, exclude))
                 if checker is None:
@@ -156,6 +160,15 @@ def gather(context: PipelineContext) -> Iterator[Gathered]:
                                     checker.submit(text))
     if checker is not None:
         yield Gathered(list(units.values()), checker)
+
+
+def _without_interpolations(value: str) -> str:
+    """``value`` with each ``$[[ inputs.x ]]`` that no value replaced (an input cigen
+    cannot know) written as a shell variable of the same length: GitLab puts text
+    there, ShellCheck must not read the brackets as shell, and columns stay put."""
+    if "$[[" not in value:
+        return value
+    return INTERPOLATION.sub(lambda match: "${" + "_" * (len(match.group(0)) - 3) + "}", value)
 
 
 def check_gathered(gathered: list[Gathered]) -> Iterator[Hit]:
