@@ -153,7 +153,8 @@ def test_runner_config_is_written_and_lints_clean(repo: Path, cigen: Cigen, stra
     (["--test-command", "  "], "--test-command: is empty"),
     (["--strategy", "shell", "--platform", "linux/amd64", "--platform", "linux/arm64"],
      "--platform: strategy shell builds on the host's daemon"),
-    (["--strategy", "buildah", "--sbom"], "--sbom: strategy buildah cannot attach attestations"),
+    (["--strategy", "shell", "--sbom"], "--sbom: strategy shell builds on the host's daemon, "
+                                        "which produces no SBOM"),
     (["--strategy", "socket", "--provenance"], "--provenance: strategy socket cannot attach"),
 ])
 def test_invalid_values_are_one_line_naming_the_option(repo: Path, cigen: Cigen,

@@ -7,7 +7,10 @@ pipelines that matter: the default branch, a branch named `latest`, a tag
 `v1.2.3`, a merge request from the project itself and one from a fork. The
 promises checked: `:latest` is pushed from the default branch only, every
 promotion copies a digest, a tag pipeline publishes `:v1.2.3` without building,
-and merge requests build but publish nothing.
+and merge requests build but publish nothing. The release-tag job's semver
+aliases run under POSIX sh against a stand-in skopeo; a registry CA
+(`--ca-file`) reaches every client that talks to the registry; Buildah's SBOM
+is a pinned Syft scan.
 """
 
 from __future__ import annotations
@@ -51,8 +54,24 @@ FULL = {
     "buildah": ["--test-command", "make test", "--platform", "linux/amd64", "--platform",
                 "linux/arm64", "--image", "org/app", "--no-cache"],
 }
+# Semver aliases, a registry CA and Buildah's SBOM, on the strategies that take them.
+FULL["shell"] += ["--semver-aliases"]
+FULL["socket"] += ["--ca-file", "$CI_SERVER_TLS_CA_FILE", "--semver-aliases"]
+FULL["buildah"] += ["--ca-file", "$CI_SERVER_TLS_CA_FILE"]
+EXTRA = {
+    "dind-ca": ("dind", ["--ca-file", "$CI_SERVER_TLS_CA_FILE", "--dependency-proxy",
+                         "--test-command", "make test", "--semver-aliases", "--image",
+                         "registry.example.com:5050/team/app"]),
+    "buildkit-ca": ("buildkit", ["--ca-file", "/etc/gitlab-runner/certs/ca.crt", "--sbom",
+                                 "--semver-aliases", "--executor", "kubernetes",
+                                 "--test-command", "make test", "--dependency-proxy"]),
+    "buildah-sbom": ("buildah", ["--sbom", "--ca-file", "${REGISTRY_CA}", "--semver-aliases",
+                                 "--dependency-proxy", "--test-command", "make test"]),
+}
 CASES = [(strategy, options) for strategy in STRATEGIES for options in ([], FULL[strategy])]
 CASE_IDS = [f"{strategy}-{'full' if options else 'defaults'}" for strategy, options in CASES]
+CASES += list(EXTRA.values())
+CASE_IDS += list(EXTRA)
 TOP_LEVEL = {"workflow", "stages", "variables"}
 PREDEFINED = ("CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_COMMIT_TAG,CI_COMMIT_REF_NAME,"
               "CI_COMMIT_REF_SLUG,CI_MERGE_REQUEST_IID,CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
@@ -559,3 +578,282 @@ def test_notes_say_what_the_dockerfile_and_signing_need(tmp_path: Path, cigen: C
     result = cigen("init", "--dependency-proxy", "-o", "-", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert "dependency proxy" not in result.stderr
+
+
+# -- semver aliases on tag pipelines -------------------------------------------------
+
+FAKE_SKOPEO = """#!/bin/sh
+# Records each call; a copy writes the digest file it is asked for, list-tags prints
+# the registry's tags as skopeo does (indented JSON).
+printf '%s\\n' "$*" >> "$SKOPEO_LOG"
+case $1 in
+  login) cat > /dev/null ;;
+  list-tags) cat "$TAGS_JSON" ;;
+  copy)
+    while [ $# -gt 0 ]; do
+      if [ "$1" = --digestfile ]; then printf 'sha256:%064d' 7 > "$2"; fi
+      shift
+    done ;;
+esac
+"""
+
+
+def _release_tag(tmp_path: Path, document: Any, tag: str, published: list[str],
+                 ca_file: str | None = None) -> list[str]:
+    """Runs the release-tag job's shell with POSIX sh and a stand-in skopeo; returns
+    the skopeo calls it made."""
+    work = tmp_path / f"run-{len(list(tmp_path.glob('run-*')))}"
+    (work / "bin").mkdir(parents=True)
+    skopeo = work / "bin" / "skopeo"
+    skopeo.write_text(FAKE_SKOPEO, encoding="utf-8")
+    skopeo.chmod(0o755)
+    tags = work / "registry-tags.json"
+    tags.write_text(json.dumps({"Repository": "registry.example.com/group/app",
+                                "Tags": published}, indent=4), encoding="utf-8")
+    environment = {
+        "PATH": f"{work / 'bin'}:/usr/bin:/bin", "SKOPEO_LOG": str(work / "skopeo.log"),
+        "TAGS_JSON": str(tags), "IMAGE": "registry.example.com/group/app",
+        "CI_REGISTRY": "registry.example.com", "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "secret", "CI_COMMIT_TAG": tag, "CI_COMMIT_SHA": "0" * 40,
+    }
+    if ca_file is not None:
+        (work / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+        environment[ca_file] = str(work / "ca.pem")
+    shell = _shell(_resolved(document, "release-tag"))
+    completed = subprocess.run(["sh", "-e", "-c", shell], cwd=work, env=environment,
+                               capture_output=True, text=True, timeout=20, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return (work / "skopeo.log").read_text(encoding="utf-8").splitlines()
+
+
+def _aliases(calls: list[str]) -> list[str]:
+    """The tags copied from the digest the release tag got."""
+    return [call.rsplit(":", 1)[1] for call in calls
+            if call.startswith("copy") and f"@sha256:{7:064d}" in call]
+
+
+@pytest.mark.parametrize("tag, published, aliases", [
+    ("v1.2.3", [], ["1.2", "1"]),
+    ("1.2.3", ["latest", "pipeline-7"], ["1.2", "1"]),
+    # A patch of an older line moves its minor alias only.
+    ("v1.1.5", ["v1.2.0", "v1.1.4", "latest"], ["1.1"]),
+    # A higher release of the same minor line (compared as numbers, not text) wins.
+    ("v1.2.3", ["v1.2.10"], []),
+    ("v2.0.0", ["v1.9.9", "v10.0.0", "2.0.0-rc.1"], ["2.0", "2"]),
+    ("v0.1.0", [], ["0.1", "0"]),
+    # Pre-releases, build metadata, leading zeros and other shapes publish no alias.
+    ("v1.2.3-rc.1", [], []),
+    ("1.2.3-beta", [], []),
+    ("v01.2.3", [], []),
+    ("1.2", [], []),
+    ("1.2.3.4", [], []),
+    ("version-1", [], []),
+    ("v1.2.x", [], []),
+])
+def test_semver_aliases_follow_the_release_tag(tmp_path: Path, cigen: Cigen, tag: str,
+                                               published: list[str],
+                                               aliases: list[str]) -> None:
+    (tmp_path / ".git").mkdir()
+    document = _generate(cigen, tmp_path, "buildkit", ["--semver-aliases"])
+    calls = _release_tag(tmp_path, document, tag, [*published, tag])
+    # The tag itself comes first, from the commit's published image, as without aliases.
+    assert calls[1] == ("copy --all --preserve-digests --digestfile tag-digest "
+                        f"docker://$IMAGE:{'0' * 40} docker://$IMAGE:{tag}".replace(
+                            "$IMAGE", "registry.example.com/group/app"))
+    assert _aliases(calls) == aliases
+    assert all("--preserve-digests" in call for call in calls if call.startswith("copy"))
+
+
+def test_semver_aliases_are_off_by_default_and_share_the_resource_group(
+        tmp_path: Path, cigen: Cigen) -> None:
+    (tmp_path / ".git").mkdir()
+    plain = _generate(cigen, tmp_path, "dind", [])
+    assert "list-tags" not in _shell(_resolved(plain, "release-tag"))
+    assert _aliases(_release_tag(tmp_path, plain, "v1.2.3", [])) == []
+    aliased = _generate(cigen, tmp_path, "dind", ["--semver-aliases"], "aliased.yml")
+    release_tag = _resolved(aliased, "release-tag")
+    assert release_tag["resource_group"] == "image-tags"
+    assert release_tag["rules"] == _resolved(plain, "release-tag")["rules"]
+
+
+def test_semver_aliases_in_a_settings_file(tmp_path: Path, cigen: Cigen) -> None:
+    (tmp_path / "cigen.toml").write_text('[init]\nsemver-aliases = true\n', encoding="utf-8")
+    result = cigen("init", "-o", "-", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "skopeo list-tags" in result.stdout
+
+
+# -- a registry with a CA of its own ------------------------------------------------
+
+CA_STRATEGIES = ["shell", "dind", "socket", "buildkit", "buildah"]
+
+
+def _script_lines(job: dict[str, Any]) -> list[str]:
+    return [line for item in job.get("before_script", []) + job.get("script", [])
+            for line in item.splitlines()]
+
+
+@pytest.mark.parametrize("strategy", CA_STRATEGIES)
+def test_ca_file_reaches_every_registry_client(tmp_path: Path, cigen: Cigen,
+                                               strategy: str) -> None:
+    (tmp_path / ".git").mkdir()
+    document = _generate(cigen, tmp_path, strategy, [
+        "--ca-file", "$CI_SERVER_TLS_CA_FILE", "--test-command", "make test",
+        "--semver-aliases", "--image", "registry.example.com:5050/team/app"])
+    assert not list(gitlab_schema().iter_errors(document))
+    result = cigen("lint", "--extend-select", "shellcheck", "--format", "json",
+                   ".gitlab-ci.yml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout
+    assert result.findings() == []
+    text = (tmp_path / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    # skopeo, in every release job, trusts the CA for the source and the destination.
+    for name in ("release-branch", "release-latest", "release-tag"):
+        lines = _script_lines(_resolved(document, name))
+        assert 'cp "$CI_SERVER_TLS_CA_FILE" registry-certs/ca.crt' in "\n".join(lines)
+        for line in lines:
+            if "skopeo copy" in line:
+                assert "--src-cert-dir registry-certs --dest-cert-dir registry-certs" in line
+            if "skopeo login" in line or "skopeo list-tags" in line:
+                assert "--cert-dir registry-certs" in line
+    build = _resolved(document, "build")
+    build_lines = _script_lines(build)
+    if strategy == "buildah":
+        for command in ("buildah login", "buildah build", "buildah push"):
+            assert any(command in line and "--cert-dir registry-certs" in line
+                       for line in build_lines), command
+    elif strategy in ("shell", "socket"):
+        # The host's daemon builds and pushes: only its host can trust the CA.
+        assert "/etc/docker/certs.d/<registry host[:port]>/ca.crt" in text.split("\n\n")[0]
+    elif strategy == "dind":
+        # The dind daemon never talks to the registry: no docker login, and the builder
+        # gets the CA through its configuration.
+        assert not any("docker login" in line for line in build_lines)
+        assert any(line.endswith("--buildkitd-config buildkitd.toml") for line in build_lines)
+    if strategy in ("dind", "buildah", "buildkit", "socket"):
+        # The runner host's daemon pulls the tested image: the job says it must trust the CA.
+        assert "/etc/docker/certs.d/" in text.split("\ntest:")[1].split("\n\n")[0]
+        assert document["test"]["image"]["name"].endswith("@$IMAGE_DIGEST")
+
+
+@pytest.mark.parametrize("strategy, path", [
+    ("dind", "buildkitd.toml"),
+    ("buildkit", "home/.config/buildkit/buildkitd.toml"),
+])
+def test_buildkit_configuration_names_the_ca_per_registry(tmp_path: Path, cigen: Cigen,
+                                                          strategy: str, path: str) -> None:
+    """BuildKit's `[registry."host"] ca = [...]`
+    (https://docs.docker.com/build/buildkit/configure/), written by the job's own shell
+    and read back as TOML."""
+    import tomllib
+
+    (tmp_path / ".git").mkdir()
+    document = _generate(cigen, tmp_path, strategy, ["--ca-file", "$CI_SERVER_TLS_CA_FILE",
+                                                     "--dependency-proxy"])
+    written = [item for item in document["build"]["before_script"]
+               if "buildkit" in item and ("printf '[registry" in item or "mkdir" in item)]
+    assert written
+    work = tmp_path / "work"
+    (work / "home").mkdir(parents=True)
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(work / "home"),
+                   "CI_REGISTRY": "registry.example.com:5050",
+                   "CI_DEPENDENCY_PROXY_SERVER": "gitlab.example.com:443",
+                   "CI_SERVER_TLS_CA_FILE": "/builds/group/app.tmp/CI_SERVER_TLS_CA_FILE"}
+    subprocess.run(["sh", "-e", "-c", "\n".join(written)], cwd=work, env=environment,
+                   check=True, timeout=20)
+    config = tomllib.loads((work / path).read_text(encoding="utf-8"))
+    ca = ["/builds/group/app.tmp/CI_SERVER_TLS_CA_FILE"]
+    assert config == {"registry": {"registry.example.com:5050": {"ca": ca},
+                                   "gitlab.example.com:443": {"ca": ca}}}
+
+
+def test_ca_file_on_kubernetes_says_the_nodes_must_trust_it(tmp_path: Path,
+                                                            cigen: Cigen) -> None:
+    (tmp_path / ".git").mkdir()
+    _generate(cigen, tmp_path, "buildah", ["--executor", "kubernetes", "--ca-file",
+                                           "/etc/ssl/registry/ca.pem", "--test-command",
+                                           "make test"])
+    text = (tmp_path / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "Kubernetes nodes' container runtime" in text
+    assert 'cp "/etc/ssl/registry/ca.pem" registry-certs/ca.crt' in text
+
+
+def test_ca_file_and_scanning_name_the_analyzer_variable(tmp_path: Path,
+                                                         cigen: Cigen) -> None:
+    (tmp_path / ".git").mkdir()
+    _generate(cigen, tmp_path, "buildkit", ["--ca-file", "$CI_SERVER_TLS_CA_FILE", "--scan"])
+    text = (tmp_path / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "ADDITIONAL_CA_CERT_BUNDLE" in text.split("\ncontainer_scanning:")[1]
+
+
+def test_without_ca_file_nothing_changes(tmp_path: Path, cigen: Cigen) -> None:
+    (tmp_path / ".git").mkdir()
+    for strategy in CA_STRATEGIES:
+        _generate(cigen, tmp_path, strategy, [], f"{strategy}.yml")
+        text = (tmp_path / f"{strategy}.yml").read_text(encoding="utf-8")
+        assert "registry-certs" not in text and "buildkitd.toml" not in text
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--strategy", "depot", "--ca-file", "$CI_SERVER_TLS_CA_FILE"],
+     "--ca-file: Depot's remote builders push to the registry from Depot's side"),
+    (["--sign", "--ca-file", "$CI_SERVER_TLS_CA_FILE"],
+     "--ca-file: --sign uses Sigstore's public instance"),
+    (["--ca-file", "certs/ca.crt"], '--ca-file: "certs/ca.crt" is neither a CI/CD variable'),
+    (["--ca-file", "$(id)"], '--ca-file: "$(id)" is neither'),
+    (["--ca-file", "/etc/ca.crt\"; id"], '--ca-file: "/etc/ca.crt\\"; id" is neither'),
+    (["--ca-file", "/etc/../ca.crt"], '--ca-file: "/etc/../ca.crt" is neither'),
+])
+def test_a_ca_file_that_cannot_work_is_one_line_and_writes_nothing(
+        tmp_path: Path, cigen: Cigen, arguments: list[str], message: str) -> None:
+    result = cigen("init", *arguments, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("cigen: error: " + message), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- SBOM on every strategy that can produce one -------------------------------------
+
+
+def test_buildah_sbom_is_a_pinned_syft_scan_kept_as_an_artifact(tmp_path: Path,
+                                                                cigen: Cigen) -> None:
+    """buildah build --sbom (docs/buildah-build.1.md): scanner options given in full
+    replace the preset's, so the scanner image can be pinned."""
+    (tmp_path / ".git").mkdir()
+    document = _generate(cigen, tmp_path, "buildah", ["--sbom"])
+    script = _shell(document["build"])
+    for option in ("--sbom syft-spdx",
+                   "--sbom-scanner-image ghcr.io/anchore/syft:v1.57.1",
+                   '--sbom-scanner-command "/syft scan -q dir:{ROOTFS} --output '
+                   'spdx-json={OUTPUT}"',
+                   '--sbom-scanner-command "/syft scan -q dir:{CONTEXT} --output '
+                   'spdx-json={OUTPUT}"',
+                   "--sbom-merge-strategy merge-spdx-by-package-name-and-versioninfo",
+                   "--sbom-output sbom/sbom.spdx.json"):
+        assert option in script, option
+    assert document["build"]["artifacts"]["paths"] == ["sbom/"]
+    assert document["build"]["artifacts"]["reports"]["dotenv"] == "build.env"
+    assert not list(gitlab_schema().iter_errors(document))
+    result = cigen("lint", "--extend-select", "shellcheck", "--format", "json",
+                   ".gitlab-ci.yml", cwd=tmp_path)
+    assert result.exit_code == 0 and result.findings() == [], result.stdout
+    pinned = _generate(cigen, tmp_path, "buildah", ["--sbom", "--pin", "syft=v1.50.0"],
+                       "pinned.yml")
+    assert "--sbom-scanner-image ghcr.io/anchore/syft:v1.50.0" in _shell(pinned["build"])
+    plain = _generate(cigen, tmp_path, "buildah", [], "plain.yml")
+    assert "--sbom" not in _shell(plain["build"])
+    assert "paths" not in plain["build"]["artifacts"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--strategy", "buildah", "--sbom", "--platform", "linux/amd64", "--platform",
+      "linux/arm64"], "--sbom: Buildah writes one SBOM file per build"),
+    (["--strategy", "socket", "--sbom"], "--sbom: strategy socket builds on the host's daemon"),
+    (["--strategy", "buildah", "--provenance"], "--provenance: strategy buildah cannot attach"),
+])
+def test_sbom_where_it_cannot_be_made_is_refused(tmp_path: Path, cigen: Cigen,
+                                                 arguments: list[str], message: str) -> None:
+    result = cigen("init", *arguments, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("cigen: error: " + message), result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -70,7 +70,7 @@ def init(
     pin: Annotated[list[str] | None, typer.Option(
         "--pin", metavar="TOOL=VERSION",
         help="Pin a tool to another version than cigen's default; repeat for several "
-             "(docker, buildkit, buildah, skopeo, depot, alpine).", show_default=False)
+             "(docker, buildkit, buildah, skopeo, depot, alpine, syft).", show_default=False)
     ] = None,
     dependency_proxy: Annotated[bool | None, typer.Option(
         "--dependency-proxy/--no-dependency-proxy",
@@ -86,12 +86,23 @@ def init(
         help="Sign the image's digest with cosign, keyless (GitLab.com's OIDC tokens).",
         show_default=False)] = None,
     sbom: Annotated[bool | None, typer.Option(
-        "--sbom/--no-sbom", help="Attach an SBOM attestation (dind, buildkit, depot).",
-        show_default=False)] = None,
+        "--sbom/--no-sbom",
+        help="Produce an SBOM: an attestation (dind, buildkit, depot) or a job artifact "
+             "(buildah).", show_default=False)] = None,
     provenance: Annotated[bool | None, typer.Option(
         "--provenance/--no-provenance",
         help="Attach a provenance attestation (dind, buildkit, depot).", show_default=False)
     ] = None,
+    semver_aliases: Annotated[bool | None, typer.Option(
+        "--semver-aliases/--no-semver-aliases",
+        help="A tag pipeline for vX.Y.Z or X.Y.Z also publishes :X.Y and :X (not for "
+             "pre-releases, nor past a higher release of the line).", show_default=False)
+    ] = None,
+    ca_file: Annotated[str | None, typer.Option(
+        "--ca-file", metavar="FILE",
+        help="CA bundle the registry's certificate chains to (self-managed): a CI/CD "
+             "variable of type File such as '$CI_SERVER_TLS_CA_FILE', or an absolute path "
+             "on the runner.", show_default=False)] = None,
     output: Annotated[str, typer.Option(
         "--output", "-o", help="Where to write the pipeline; '-' prints it.")
     ] = ".gitlab-ci.yml",
@@ -116,7 +127,8 @@ def init(
              "test_command": test_command, "release_latest": release_latest, "labels": labels,
              "versions": pin, "build_args": build_arg, "target": target,
              "dependency_proxy": dependency_proxy, "scan": scan,
-             "sign": sign, "sbom": sbom, "provenance": provenance}
+             "sign": sign, "sbom": sbom, "provenance": provenance,
+             "semver_aliases": semver_aliases, "ca_file": ca_file}
     request = InitRequest(
         options={name: value for name, value in given.items() if value is not None},
         output=output, runner_config=runner_config, force=force,

@@ -1,7 +1,7 @@
 """The tool versions a generated pipeline pins, and the image references made from them.
 
-The defaults come from :mod:`cigen.lint.versions`, which the linter recommends as
-well, so that `cigen init` and `cigen lint` never disagree about them. A project
+The defaults of job images come from :mod:`cigen.lint.versions`, which the linter
+recommends as well, so that `cigen init` and `cigen lint` never disagree about them. A project
 overrides any of them (``--pin docker=29.2``, or the ``versions`` table of its
 settings); every image of one tool follows its version, so ``docker:<V>-cli`` and
 ``docker:<V>-dind`` cannot drift apart, nor the rootless BuildKit image and the
@@ -27,6 +27,9 @@ DEFAULT_VERSIONS: dict[str, str] = {
     "skopeo": _tag(versions.SKOPEO_IMAGE),
     "depot": versions.DEPOT_CLI,
     "alpine": _tag(versions.ALPINE_IMAGE),
+    # Buildah's SBOM scanner: an argument of `buildah build`, never a job image, so the
+    # linter has nothing to suggest for it.
+    "syft": "v1.57.1",
 }
 """Tool name -> the version cigen writes unless told otherwise."""
 
@@ -67,4 +70,5 @@ def pinned(overrides: Mapping[str, str]) -> dict[str, str]:
         "DEPOT_CLI": chosen["depot"],
         "DEPOT_CLI_IMAGE": f"ghcr.io/depot/cli:{chosen['depot']}",
         "ALPINE_IMAGE": f"alpine:{chosen['alpine']}",
+        "SYFT_IMAGE": f"ghcr.io/anchore/syft:{chosen['syft']}",
     }

@@ -17,6 +17,7 @@ from cigen.init.spec import (
     NOT_ON_KUBERNETES,
     STRATEGY_SUMMARIES,
     WITH_ATTESTATIONS,
+    WITH_SBOM,
     BuildSpec,
     Executor,
     Strategy,
@@ -74,4 +75,7 @@ def ask() -> dict[str, Any]:
     if answers["strategy"] in {strategy.value for strategy in WITH_ATTESTATIONS}:
         yes_no("sbom", "Attach an SBOM attestation?", False)
         yes_no("provenance", "Attach a provenance attestation?", False)
+    elif answers["strategy"] in {strategy.value for strategy in WITH_SBOM} and len(
+            answers["platforms"]) <= 1:
+        yes_no("sbom", "Keep an SBOM of the image as a job artifact?", False)
     return answers

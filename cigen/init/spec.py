@@ -57,6 +57,9 @@ STRATEGY_SUMMARIES = {
 # cannot produce a multi-platform image or attach attestations.
 HOST_DAEMON = frozenset({Strategy.shell, Strategy.socket})
 WITH_ATTESTATIONS = frozenset({Strategy.dind, Strategy.buildkit, Strategy.depot})
+# Buildah scans the image with a scanner image and writes the SBOM to a file, which
+# the build job keeps as an artifact; it attaches no attestation.
+WITH_SBOM = WITH_ATTESTATIONS | {Strategy.buildah}
 # Why a strategy cannot run on a Kubernetes runner.
 NOT_ON_KUBERNETES = {
     Strategy.shell: "strategy shell runs on a shell-executor runner host with Docker Engine, "
@@ -86,6 +89,8 @@ RESERVED_VARIABLES = re.compile(
     r"(?:CI|GITLAB|DOCKER|BUILDKIT|BUILDKITD|BUILDAH|DEPOT|REGISTRY|STORAGE|SIGSTORE|CS)_\w*"
     r"|IMAGE|IMAGE_DIGEST|REGISTRY|DOCKERFILE|DOCKERFILE_DIR|DOCKERFILE_NAME|BUILD_CONTEXT"
     r"|PLATFORMS|TEST_COMMAND|GIT_STRATEGY|HOME|PATH|PWD")
+# A CI/CD variable, such as a variable of type File whose value is the file's path.
+CA_FILE_VARIABLE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 # A Dockerfile stage name (`FROM ... AS name`).
 STAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -190,9 +195,21 @@ class BuildSpec(BaseModel):
         description="Scan the pushed digest with GitLab's Container-Scanning template.")
     ] = False
     sbom: Annotated[bool, Field(
-        description="Attach an SBOM attestation (dind, buildkit, depot).")] = False
+        description="Produce an SBOM: an attestation attached to the image (dind, buildkit, "
+                    "depot), or an SPDX document kept as a job artifact (buildah, one "
+                    "platform).")] = False
     provenance: Annotated[bool, Field(
         description="Attach a provenance attestation (dind, buildkit, depot).")] = False
+    semver_aliases: Annotated[bool, Field(
+        description="A tag pipeline for a release version X.Y.Z or vX.Y.Z also publishes "
+                    ":X.Y and :X, unless a higher release of that line is already "
+                    "published; never for pre-releases or other tags.")] = False
+    ca_file: Annotated[str | None, Field(
+        description="The CA bundle that the registry's certificate chains to, for a "
+                    "self-managed registry: a CI/CD variable of type File such as "
+                    "$CI_SERVER_TLS_CA_FILE, or an absolute path on the runner; none: the "
+                    "system's CAs.",
+        examples=["$CI_SERVER_TLS_CA_FILE", "/etc/gitlab-runner/certs/ca.crt"])] = None
     versions: Annotated[dict[str, str], Field(
         description="Versions to pin instead of cigen's defaults, by tool: "
                     + ", ".join(f"{tool} ({version})" for tool, version
@@ -337,6 +354,19 @@ class BuildSpec(BaseModel):
                              "and . _ -)")
         return value
 
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_reference(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if CA_FILE_VARIABLE.fullmatch(value):
+            return value
+        if value.startswith("/") and PATH_CHARACTERS.fullmatch(value) and ".." not in value.split(
+                "/") and len(value) <= PATH_MAX:
+            return value
+        raise ValueError(f"{shown(value)} is neither a CI/CD variable of type File "
+                         "($CI_SERVER_TLS_CA_FILE) nor an absolute path of plain characters")
+
     @field_validator("test_command")
     @classmethod
     def _one_line_command(cls, value: str | None) -> str | None:
@@ -365,11 +395,30 @@ class BuildSpec(BaseModel):
             raise PydanticCustomError(
                 "combination", "DEPENDENCY_PROXY is the build argument that "
                 "--dependency-proxy passes; rename this one", {"field": "build_args"})
-        for field, wanted in (("sbom", self.sbom), ("provenance", self.provenance)):
-            if wanted and strategy not in WITH_ATTESTATIONS:
-                raise PydanticCustomError(
-                    "combination", "strategy {strategy} cannot attach attestations; use dind, "
-                    "buildkit or depot", {"field": field, "strategy": strategy.value})
+        if self.ca_file is not None and strategy is Strategy.depot:
+            raise PydanticCustomError(
+                "combination", "Depot's remote builders push to the registry from Depot's "
+                "side, and Depot documents no way to give them a CA; use a registry with a "
+                "publicly trusted certificate, or another strategy", {"field": "ca_file"})
+        if self.ca_file is not None and self.sign:
+            raise PydanticCustomError(
+                "combination", "--sign uses Sigstore's public instance, which accepts "
+                "GitLab.com's ID tokens only, and a registry with a CA of its own belongs to "
+                "a self-managed instance; leave one of them out", {"field": "ca_file"})
+        if self.sbom and strategy is Strategy.buildah and self.multi_platform:
+            raise PydanticCustomError(
+                "combination", "Buildah writes one SBOM file per build, and its documentation "
+                "does not say which platform's it keeps; build one platform, or use dind, "
+                "buildkit or depot", {"field": "sbom"})
+        if self.sbom and strategy not in WITH_SBOM:
+            raise PydanticCustomError(
+                "combination", "strategy {strategy} builds on the host's daemon, which "
+                "produces no SBOM; use dind, buildkit, buildah or depot",
+                {"field": "sbom", "strategy": strategy.value})
+        if self.provenance and strategy not in WITH_ATTESTATIONS:
+            raise PydanticCustomError(
+                "combination", "strategy {strategy} cannot attach attestations; use dind, "
+                "buildkit or depot", {"field": "provenance", "strategy": strategy.value})
         return self
 
     # -- derived values the templates use ---------------------------------------
@@ -416,6 +465,11 @@ class BuildSpec(BaseModel):
         the registry takes it. GitLab's registry holds a project's images under its
         path; Docker Hub and others take a sibling, with no third path level."""
         return "$IMAGE/cache" if self.gitlab_registry else "$IMAGE-cache"
+
+    @property
+    def registry_variable(self) -> str:
+        """The registry host as the jobs' shell reads it."""
+        return "$CI_REGISTRY" if self.gitlab_registry else "$REGISTRY"
 
     @property
     def registry(self) -> str:
