@@ -140,6 +140,11 @@ BATCH2_DISAGREEMENTS = {
     # The tags are printed by `helper`, a script the job downloads with wget: its
     # output is unknown, so whether it holds `latest` is not a fact cigen has.
     ("unconditional-latest", "358.gitlab-ci.yml"),
+    # `services: [{name: docker:26.1.1, command: [--experimental]}]`: since Docker 23
+    # the plain tag is the dind variant, whose entrypoint starts dockerd with that
+    # option (the label reads it as not dind); its builds run on that daemon.
+    ("privileged-dind", "435.gitlab-ci.yml"),
+    ("missing-cache-from", "435.gitlab-ci.yml"),
     # A buildx builder created in the job is as ephemeral as dind (as 037 above).
     ("missing-cache-from", "319.gitlab-ci.yml"),
 }

@@ -48,14 +48,25 @@ build:
     assert only(findings, "privileged-dind") == [4]
 
 
-def test_plain_docker_service_and_custom_dind_names_are_not_dind(lint: Lint) -> None:
+def test_plain_docker_tags_of_docker_23_and_later_are_dind_as_services(lint: Lint) -> None:
+    # Since Docker 23 `docker:<version>` and `docker:latest` are the dind variant
+    # (docker-library's tag list: `26.1.1-dind, …, 26.1.1, 26.1, 26, latest`): as a
+    # service it starts dockerd. `-cli`, 20.10 and older, and other images named
+    # after dind are not the Docker image's dind variant.
     findings = lint("""\
 a:
   image: alpine:3.20
-  services: ["docker:29.1", "sylus/gitlab-ci:dind"]
+  services: ["docker:29.1", {name: "docker:26.1.1", command: ["--experimental"]}]
+  script: [echo]
+b:
+  image: alpine:3.20
+  services: ["docker:29.1-cli", "docker:20.10", "docker:stable", "sylus/gitlab-ci:dind"]
+  script: [echo]
+c:
+  image: docker:29.1
   script: [echo]
 """)
-    assert only(findings, "privileged-dind") == []
+    assert only(findings, "privileged-dind") == [3, 3]
 
 
 def test_global_services_unused_by_any_job_still_count(lint: Lint) -> None:

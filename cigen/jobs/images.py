@@ -3,7 +3,8 @@
 An image reference is split into registry path, tag and digest; variables in
 it are expanded where the files define them (and left as written where they
 do not), and a Docker-in-Docker service is recognised by its repository and
-tag. Jobs and the top level (``default:`` included) share this reading.
+tag: a `-dind` tag, or as a service a plain tag of Docker 23 or later
+(`docker:27.3`, `docker:latest`), which is the same image. Jobs and the top level (``default:`` included) share this reading.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from cigen.shell.expansion import expand, mask_substitutions
 from cigen.source.positions import Span, YMap, YSeq
 
 DIND_TAG = re.compile(r"dind")
+# Since Docker 23 the plain tags of the `docker` image (`docker:27.3`, `docker:latest`,
+# `docker:git`) are its dind variant, whose entrypoint starts dockerd; `-cli` is the
+# client alone (https://github.com/docker-library/docs, docker/variant.md).
+PLAIN_DOCKER_TAG = re.compile(r"^(?:latest|git|(\d+)(?:\.\d+){0,2}(?:-(?:git|alpine[\d.]*))*)$")
+FIRST_DIND_DEFAULT = 23
 DEPENDENCY_PROXY = re.compile(r"^.*/dependency_proxy/containers/")
 
 
@@ -61,8 +67,17 @@ class ImageRef:
         hub_path = DEPENDENCY_PROXY.sub("", repository)
         named_docker = hub_path.rsplit("/", 1)[-1] == "docker"
         self.is_docker = named_docker and hub_path.count("/") <= 3
-        # Any image named `docker` with a dind tag runs dockerd, wherever it is mirrored.
-        self.is_dind = named_docker and DIND_TAG.search(self.tag.lower()) is not None
+        # Any image named `docker` with a dind tag runs dockerd, wherever it is mirrored;
+        # as a service, so does one with a plain tag of Docker 23 or later.
+        self.is_dind = named_docker and (DIND_TAG.search(self.tag.lower()) is not None or (
+            role == "service" and _plain_tag_is_dind(self.tag.lower())))
+
+
+def _plain_tag_is_dind(tag: str) -> bool:
+    match = PLAIN_DOCKER_TAG.match(tag or "latest")
+    if match is None:
+        return False  # `-cli`, `stable` (20.10 and before), a variable...
+    return match.group(1) is None or int(match.group(1)) >= FIRST_DIND_DEFAULT
 
 
 def split_image(reference: str) -> tuple[str, str, str]:
