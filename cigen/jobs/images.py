@@ -4,7 +4,8 @@ An image reference is split into registry path, tag and digest; variables in
 it are expanded where the files define them (and left as written where they
 do not), and a Docker-in-Docker service is recognised by its repository and
 tag: a `-dind` tag, or as a service a plain tag of Docker 23 or later
-(`docker:27.3`, `docker:latest`), which is the same image. Jobs and the top level (``default:`` included) share this reading.
+(`docker:27.3`, `docker:latest`), which is the same image. Jobs and the top
+level (``default:`` included) share this reading.
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@
 Reports every `docker:*dind*` service (with any registry prefix, mirror,
 dependency proxy such as `${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/docker:27-dind`,
 or alias) — and every `docker:<version>` service of Docker 23 or later or
-`docker:latest`, which are the same dind image under another tag — in a job, a hidden template, `default:` or the top-level
-`services:`, and every `dockerd` (or `dockerd-entrypoint.sh`) a job's script
-starts itself. A service named by a variable the files never define is
-unknown and not reported.
+`docker:latest`, which are the same dind image under another tag — in a job,
+a hidden template, `default:` or the top-level `services:`, and every
+`dockerd` (or `dockerd-entrypoint.sh`) a job's script starts itself. A
+service named by a variable the files never define is unknown and not
+reported.
 
 ## Why is this bad?
 The dind daemon only starts on a runner with `privileged = true`, which gives
