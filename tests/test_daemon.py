@@ -107,6 +107,23 @@ build:
     assert "set for one command at line 4" in messages(found, SOCKET)[0]
 
 
+def test_settings_given_through_env_hold_for_that_command(lint: Lint) -> None:
+    # `env NAME=value command` sets NAME for the command as `NAME=value command` does.
+    found = lint("""\
+build:
+  image: docker:29.1-cli
+  services:
+    - docker:29.1-dind  # cigen: ignore[privileged-dind] dedicated runner
+  script:
+    - env DOCKER_HOST=tcp://docker:2375 docker build -t app .
+    - env -u DOCKER_CONFIG DOCKER_HOST=unix:///var/run/docker.sock docker info
+    - docker info
+""")
+    assert lines(found, TLS) == [6]
+    assert lines(found, SOCKET) == [7]
+    assert "set for one command at line 7" in messages(found, SOCKET)[0]
+
+
 def test_docker_host_socket_through_a_defined_variable(lint: Lint) -> None:
     found = lint("""\
 variables:

@@ -347,6 +347,8 @@ NOT_LATEST = {
     "default-of-an-unknown-variable": (
         "    - docker push \"$CI_REGISTRY_IMAGE:${RELEASE_TAG:-latest}\"\n"),
     "digest": "    - docker push \"$CI_REGISTRY_IMAGE@sha256:0123abcd\"\n",
+    # xargs puts each line of the file where `{}` is: which images is unknown.
+    "xargs-placeholder": "    - xargs -I{} docker push {} < images.txt\n",
     "built-not-pushed": "    - docker build -t \"$CI_REGISTRY_IMAGE:latest\" .\n",
 }
 

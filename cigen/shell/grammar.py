@@ -543,7 +543,7 @@ class ShellWalk:
         assignments, words, written = self._command_args(node, text, context)
         line = " ".join(arg.word.raw for arg in written)
         start = written[0] if written else None
-        args = self._strip(words)
+        args = self._strip(words, assignments)
         if args and args[0].word.text == "read":
             names = _read_names(args)
             assignments.update(dict.fromkeys(names, READ_VALUE))
@@ -660,8 +660,10 @@ class ShellWalk:
         self._walk(inner.tree.root_node, inner,
                    context._replace(strings=context.strings + 1), depth + 1)
 
-    def _strip(self, words: list[_Arg]) -> list[_Arg]:
-        """``words`` without leading wrappers (``sudo -u x``, ``env A=1``, ``timeout 5``)."""
+    def _strip(self, words: list[_Arg], assignments: dict[str, str] | None = None
+               ) -> list[_Arg]:
+        """``words`` without leading wrappers (``sudo -u x``, ``env A=1``, ``timeout 5``);
+        ``env``'s settings go into ``assignments``, as ``A=1 command`` would."""
         while words:
             head = words[0].word.text
             values = _WRAPPER_VALUES.get(head)
@@ -674,6 +676,9 @@ class ShellWalk:
                     index += 1
                     break
                 if head == "env" and _ASSIGNMENT.match(option):
+                    if assignments is not None:
+                        name, _, value = option.partition("=")
+                        assignments[name] = value
                     index += 1
                 elif option.startswith("-") and len(option) > 1:
                     if head == "command" and option in ("-v", "-V"):

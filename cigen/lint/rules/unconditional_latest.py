@@ -112,6 +112,8 @@ MAY_NAME_THE_BRANCH = re.compile(
 DEFAULT_LATEST = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?-\s*latest\}")
 # `${NAME...}` with an operator (`${X:-y}`, `${X/a/b}`): a value cigen does not compute.
 OPERATOR_EXPANSION = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
+# What a repository can be written as, once its variables stand for a name.
+IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]*")
 MAX_DEPTH = 4
 MAX_CANDIDATES = 64
 
@@ -161,6 +163,9 @@ def _names_latest(facts: JobFacts, reference: str, all_tags: bool,
     if _defaults_to_latest(facts, reference):
         return True
     repository, tag, digest = split_image(reference)
+    if ("$(" not in reference and "`" not in reference
+            and not IMAGE_NAME.fullmatch(VARIABLE.sub("x", repository))):
+        return False  # not an image name: `xargs -I{} docker push {}`'s placeholder
     # A repository computed at run time collides across branches unless the
     # computation can see the branch; a computed tag is unknown.
     if ("$(" in reference or "`" in reference) \
