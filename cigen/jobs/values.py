@@ -18,6 +18,7 @@ import shlex
 from collections.abc import Callable
 
 from cigen.jobs.facts import RAW_REF_VARIABLES, JobFacts
+from cigen.shell.expansion import closing_index
 
 _NAMES = "|".join(RAW_REF_VARIABLES)
 # A raw ref variable, plainly (`$V`, `${V}`) or with an operator (`${V//\/-}`).
@@ -173,36 +174,18 @@ class Values:
         return [output.rstrip("\n") for output in outputs]
 
 
+def _closing(text: str, index: int, opener: str, closer: str) -> int:
+    end = closing_index(text, index, opener, closer)
+    if end is None:
+        raise UnknownValue
+    return end
+
+
 def _product(choices: list[list[str]]) -> list[list[str]]:
     combinations: list[list[str]] = [[]]
     for options in choices:
         combinations = [[*done, option] for done in combinations for option in options]
     return combinations[:MAX_RESULTS]
-
-
-def _closing(text: str, index: int, opener: str, closer: str) -> int:
-    """Index just after the ``closer`` matching the ``opener`` at ``index``."""
-    depth = 0
-    quote = ""
-    position = index
-    while position < len(text):
-        char = text[position]
-        if char == "\\":
-            position += 2
-            continue
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"" and opener == "(":
-            quote = char
-        elif char == opener:
-            depth += 1
-        elif char == closer:
-            depth -= 1
-            if depth == 0:
-                return position + 1
-        position += 1
-    raise UnknownValue
 
 
 def _glob(pattern: str, *, shortest: bool = False) -> str:

@@ -13,7 +13,15 @@ from collections.abc import Callable
 
 
 def _scan_balanced(text: str, index: int, opener: str, closer: str) -> int:
-    """Index just after the ``closer`` matching the ``opener`` at ``index``."""
+    """Index just after the ``closer`` matching the ``opener`` at ``index`` (the end of
+    ``text`` when there is none)."""
+    end = closing_index(text, index, opener, closer)
+    return len(text) if end is None else end
+
+
+def closing_index(text: str, index: int, opener: str, closer: str) -> int | None:
+    """Index just after the ``closer`` matching the ``opener`` at ``index``, quotes and
+    escapes read as the shell reads them; ``None`` when it is never closed."""
     depth = 0
     length = len(text)
     while index < length:
@@ -35,7 +43,7 @@ def _scan_balanced(text: str, index: int, opener: str, closer: str) -> int:
             if depth == 0:
                 return index + 1
         index += 1
-    return length
+    return None
 
 
 def _scan_double_quoted(text: str, index: int) -> int:
