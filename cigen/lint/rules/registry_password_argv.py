@@ -68,7 +68,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from cigen.jobs.arguments import tool_arguments, tool_name
+from cigen.jobs.arguments import subcommand, tool_arguments, tool_name
 from cigen.jobs.facts import JobFacts
 from cigen.lint.findings import Severity
 from cigen.lint.fix import Fix, fix_of, insert_at, word_edit, words_edit
@@ -166,10 +166,10 @@ def _login_hit(facts: JobFacts, command: Command) -> Hit | None:
     login = LOGINS.get(tool)
     if login is None:
         return None
-    arguments = tool_arguments(command.words, tool)
-    if [word.text for word in arguments[:len(login.subcommand)]] != list(login.subcommand):
+    arguments = subcommand(command.words, tool, *login.subcommand)
+    if arguments is None:
         return None
-    found = _find(arguments[len(login.subcommand):], login.password_options)
+    found = _find(arguments, login.password_options)
     if found is None or not found.text:
         return None
     client = " ".join((tool, *login.subcommand))
