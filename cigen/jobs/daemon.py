@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, option_values, options
-from cigen.jobs.compose import STARTING, compose_runs, is_compose
+from cigen.jobs.compose import STARTING, is_compose
 from cigen.jobs.facts import JobFacts
 from cigen.shell.words import Command, Word
 from cigen.source.positions import Span, YMap
@@ -417,7 +417,7 @@ def _socket_mounts(facts: JobFacts, command: Command) -> Iterator[tuple[Word, st
 
 
 def _compose_socket_mounts(facts: JobFacts, command: Command) -> Iterator[tuple[Word, str]]:
-    for run in compose_runs(facts):
+    for run in facts.compose_runs:
         if run.command is not command or run.action.text not in STARTING:
             continue
         for service in run.services:

@@ -17,7 +17,7 @@ from functools import cached_property
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
 from cigen.jobs.bake import bake_outputs
-from cigen.jobs.compose import compose_runs, is_compose, service_image
+from cigen.jobs.compose import ComposeRun, compose_runs, is_compose, service_image
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
 from cigen.shell.expansion import (
@@ -251,11 +251,18 @@ class JobFacts:
         return found
 
     @cached_property
+    def compose_runs(self) -> list[ComposeRun]:
+        """The job's compose commands whose compose file cigen read, read once."""
+        if not any(is_compose(command) for command in self.commands):
+            return []
+        return compose_runs(self)
+
+    @cached_property
     def image_outputs(self) -> list[ImageOutput]:
         """Images the job's commands build, tag or push, compose files' included."""
         found = image_outputs(self.commands, self.split_words)
-        if any(is_compose(command) for command in self.commands):
-            for run in compose_runs(self):
+        if self.compose_runs:
+            for run in self.compose_runs:
                 if run.action.text not in ("build", "push"):
                     continue
                 # Compose builds and pushes the services with a `build:` key (its docs:
