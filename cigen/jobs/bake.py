@@ -25,7 +25,7 @@ import re
 from typing import Any, NamedTuple
 
 from cigen.jobs.arguments import tool_arguments
-from cigen.jobs.compose import JobView, read_services
+from cigen.jobs.compose import CHANGES_DIRECTORY, JobView, read_services
 from cigen.shell.words import Command, Word
 from cigen.source.files import UnreadableFile, is_inside, read_regular_file
 from cigen.source.hcl import UNKNOWN, Block, HclError, parse_hcl
@@ -133,7 +133,7 @@ def _moved_before(facts: JobView, command: Command) -> bool:
     for earlier in facts.commands:
         if earlier is command:
             return False
-        if earlier.name.rsplit("/", 1)[-1] in ("cd", "pushd", "popd"):
+        if earlier.name.rsplit("/", 1)[-1] in CHANGES_DIRECTORY:
             return True
     return False
 

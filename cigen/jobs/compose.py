@@ -57,6 +57,8 @@ SUBCOMMAND_WITH_VALUE = frozenset({
     "--entrypoint", "-p", "--publish", "-l", "--label", "--cap-add", "--cap-drop",
     "--env-from-file",
 })
+# Commands after which relative paths no longer start at the repository's root.
+CHANGES_DIRECTORY = frozenset({"cd", "pushd", "popd"})
 # Subcommands that start containers of the services they name (all, when none).
 STARTING = frozenset({"up", "run", "create"})
 
@@ -102,8 +104,7 @@ def compose_runs(facts: JobView) -> list[ComposeRun]:
     moved = False
     files: dict[str, dict[str, Service] | None] = {}
     for command in facts.commands:
-        name = command.name.rsplit("/", 1)[-1]
-        if name in ("cd", "pushd", "popd"):
+        if command.name.rsplit("/", 1)[-1] in CHANGES_DIRECTORY:
             moved = True
         if not is_compose(command):
             continue

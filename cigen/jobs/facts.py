@@ -17,7 +17,13 @@ from functools import cached_property
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
 from cigen.jobs.bake import bake_outputs
-from cigen.jobs.compose import ComposeRun, compose_runs, is_compose, service_image
+from cigen.jobs.compose import (
+    CHANGES_DIRECTORY,
+    ComposeRun,
+    compose_runs,
+    is_compose,
+    service_image,
+)
 from cigen.jobs.image_outputs import ImageOutput, image_outputs
 from cigen.jobs.images import ImageRef, image_ref, service_refs
 from cigen.shell.expansion import (
@@ -70,7 +76,7 @@ class JobFacts:
         for command in self.commands:
             for name, value in command.assignments.items():
                 assignments.setdefault(name, []).append((value, command))
-            if command.name in ("cd", "pushd", "popd"):
+            if command.name in CHANGES_DIRECTORY:
                 moved = True
             elif command.name in ("source", ".") and not moved:
                 for name, value in self._sourced(command).items():
