@@ -108,20 +108,6 @@ shell-job:
     assert only(findings, "dind-tls-disabled") == []
 
 
-def test_job_overrides_global_tls_setting(lint: Lint) -> None:
-    findings = lint("""\
-variables:
-  DOCKER_TLS_CERTDIR: ""
-build:
-  image: docker:29.1-cli
-  services: ["docker:29.1-dind"]
-  variables:
-    DOCKER_TLS_CERTDIR: "/certs"
-  script: [docker info]
-""")
-    assert only(findings, "dind-tls-disabled") == []
-
-
 # -- docker-socket-mount ------------------------------------------------------
 
 def test_socket_via_docker_host_and_run_volume(lint: Lint) -> None:
