@@ -16,7 +16,6 @@ from functools import cached_property
 
 from cigen.gitlab.pipeline import Job, Pipeline, Variable
 from cigen.jobs.arguments import docker_arguments, has_option
-from cigen.jobs.bake import bake_outputs
 from cigen.jobs.compose import (
     CHANGES_DIRECTORY,
     ComposeRun,
@@ -281,6 +280,9 @@ class JobFacts:
                                                  origin=service.image_where))
         for command in self.commands_named("docker"):
             if any(word.text == "bake" for word in command.words[1:4]):
+                # Imported here: Bake files (and the HCL reader) concern few jobs.
+                from cigen.jobs.bake import bake_outputs
+
                 found.extend(ImageOutput(output.command, output.action, output.reference,
                                          output.pushed, "push" if output.pushed else "build",
                                          origin=output.where)
