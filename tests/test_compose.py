@@ -156,6 +156,13 @@ def test_services_started_with_the_hosts_socket(write: Write, cigen: Cigen) -> N
     assert "service `proxy`" in message and "docker-compose.yml:7" in message
 
 
+def test_the_message_names_the_compose_program_as_written(write: Write, cigen: Cigen) -> None:
+    result = lint(write, cigen, job("docker-compose up -d"),
+                  {"docker-compose.yml": SOCKET_COMPOSE}, "docker-socket-mount")
+    assert found(result) == [("docker-socket-mount", 4)]
+    assert result.findings()[0]["message"].startswith("`docker-compose up` (service `proxy`")
+
+
 def test_a_profile_service_counts_when_named(write: Write, cigen: Cigen) -> None:
     result = lint(write, cigen, job("docker compose run --rm agent true"),
                   {"docker-compose.yml": SOCKET_COMPOSE}, "docker-socket-mount")
