@@ -305,12 +305,15 @@ class IncludeResolver:
             return False
         return True
 
-    def _unresolved(self, kind: str, target: Any, span: Span) -> None:
+    def _unresolved(self, kind: str, target: Any, span: Span,
+                    why: str = "is not checked (it needs the network; `--remote` reads it)"
+                    ) -> None:
+        """An include cigen did not read, and why: what it defines is unknown."""
         self.result.unresolved = True
         self.result.problems.append(Problem(
             "include-unresolved",
-            f"{kind} include `{target}` is not checked (it needs the network; `--remote` "
-            "reads it); jobs and templates it defines are unknown to cigen", span))
+            f"{kind} include `{target}` {why}; jobs and templates it defines are unknown "
+            "to cigen", span))
 
     def _include_remote(self, kind: str, target: Any, entry: YMap, span: Span,
                         chain: tuple[str, ...]) -> YMap | None:
@@ -376,22 +379,15 @@ class IncludeResolver:
         return merge_all(parts)
 
     def _unknowable(self, kind: str, target: str, span: Span) -> None:
-        self.result.unresolved = True
-        self.result.problems.append(Problem(
-            "include-unresolved",
-            f"{kind} include `{target}` names a CI/CD variable, whose value is known only "
-            "when the pipeline runs; jobs and templates it defines are unknown to cigen", span))
+        self._unresolved(kind, target, span, "names a CI/CD variable, whose value is known "
+                         "only when the pipeline runs")
 
     def _read_remote(self, fetched: RemoteFile, kind: str, target: str, span: Span,
                      chain: tuple[str, ...], inputs: Any = None,
                      inputs_span: Span | None = None) -> YMap | None:
         display = fetched.display
         if fetched.content is None:
-            self.result.unresolved = True
-            self.result.problems.append(Problem(
-                "include-unresolved",
-                f"{kind} include `{target}` could not be read: {fetched.problem}; jobs and "
-                "templates it defines are unknown to cigen", span))
+            self._unresolved(kind, target, span, f"could not be read: {fetched.problem}")
             return None
         if not self._admit(display, display, chain, span):
             return None
